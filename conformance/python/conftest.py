@@ -1,0 +1,146 @@
+"""Fixtures that run a real assocd process and hand out HubSpot client objects.
+
+The suite talks to the server only through HubSpot's official Python client
+(`hubspot-api-client`), exactly as a HubSpot integration would, with the
+client's `host` pointed at the local server.
+
+Environment:
+  ASSOCD_BIN                 path of the assocd binary (default <repo>/target/debug/assocd)
+  ASSOCD_TEST_DATABASE_URL   database URL to use instead of a fresh SQLite file
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from hubspot import HubSpot
+
+from helpers import random_portal
+
+REPO = Path(__file__).resolve().parents[2]
+STARTUP_TIMEOUT_S = 30.0
+
+
+def assocd_bin() -> Path:
+    return Path(os.environ.get("ASSOCD_BIN") or REPO / "target" / "debug" / "assocd")
+
+
+def database_url(tmpdir: Path) -> str:
+    """SQLite in `tmpdir` unless the caller injects another database."""
+    injected = os.environ.get("ASSOCD_TEST_DATABASE_URL")
+    if injected:
+        return injected
+    return f"sqlite://{Path(tmpdir) / 'assocd.sqlite'}"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    base_url: str
+    database: str
+    token: str
+    portal: int
+    log: Path
+
+    def create_token(self, portal: int, scopes: list[str] | None = None) -> str:
+        """`assocd token create`; the new token is the last line of stdout."""
+        cmd = [str(assocd_bin()), "token", "create", "--portal", str(portal), "--database", self.database]
+        for s in scopes or []:
+            cmd += ["--scope", s]
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        if out.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed ({out.returncode}):\n{out.stdout}\n{out.stderr}")
+        lines = [l.strip() for l in out.stdout.splitlines() if l.strip()]
+        if not lines:
+            raise RuntimeError(f"{' '.join(cmd)} printed no token:\n{out.stderr}")
+        return lines[-1]
+
+    def client(self, token: str) -> HubSpot:
+        return make_client(self.base_url, token)
+
+
+def make_client(base_url: str, token: str) -> HubSpot:
+    # HubSpot(**kwargs) copies every keyword onto each API's Configuration
+    # (discovery_base._default_api_factory does setattr(configuration, key, value)),
+    # and Configuration.host's setter replaces the https://api.hubapi.com base path.
+    return HubSpot(access_token=token, host=base_url)
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url + "/healthz", timeout=2) as r:
+            return r.status == 200
+    except (urllib.error.URLError, ConnectionError, OSError):
+        return False
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory) -> Server:
+    binary = assocd_bin()
+    if not binary.is_file():
+        pytest.fail(f"assocd binary not found at {binary} (build it, or set ASSOCD_BIN)", pytrace=False)
+    tmp = tmp_path_factory.mktemp("assocd")
+    db = database_url(tmp)
+    port = free_port()
+    token = "conformance-" + secrets.token_hex(16)
+    portal = random_portal()
+    log = tmp / "assocd.log"
+    cmd = [
+        str(binary), "serve",
+        "--listen", f"127.0.0.1:{port}",
+        "--database", db,
+        "--bootstrap-token", token,
+        "--portal", str(portal),
+    ]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSOCD_")}
+    env.setdefault("RUST_LOG", "info")
+    with open(log, "wb") as logf:
+        proc = subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT, env=env, cwd=tmp)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while not _healthy(base):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            pytest.fail(
+                f"assocd did not become healthy at {base} (exit={proc.returncode}); command: {' '.join(cmd)}\n"
+                f"--- log ---\n{log.read_text(errors='replace')}",
+                pytrace=False,
+            )
+        time.sleep(0.1)
+    try:
+        yield Server(base_url=base, database=db, token=token, portal=portal, log=log)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture
+def portal(server) -> tuple[int, str]:
+    """A fresh portal (empty data) and an all-scopes token for it."""
+    p = random_portal()
+    return p, server.create_token(p)
+
+
+@pytest.fixture
+def client(server, portal) -> HubSpot:
+    return server.client(portal[1])

@@ -1,0 +1,170 @@
+//! The one place that turns errors into HTTP answers, always in HubSpot's error body.
+
+use assocd_core::{Error, ErrorKind};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+pub const SCOPES_LINK: &str = "https://developers.hubspot.com/scopes";
+
+/// Every failure a handler can answer with.
+#[derive(Debug)]
+pub enum ApiError {
+    /// A domain or storage error (status chosen from its kind).
+    Domain(Error),
+    /// No token, a malformed header, or an unknown/revoked token.
+    Unauthenticated,
+    /// The token has none of the scopes the operation accepts.
+    MissingScopes(Vec<String>),
+    /// Bad input detected while parsing, with per-field details.
+    Invalid { message: String, details: Vec<ErrorDetail>, context: BTreeMap<String, Vec<String>> },
+    /// Unknown route.
+    NotFound,
+    /// Known route, wrong method.
+    MethodNotAllowed,
+    /// Body over the size limit.
+    PayloadTooLarge,
+    /// A panic was caught (logged where it happened).
+    Internal,
+}
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
+        ApiError::Domain(e)
+    }
+}
+
+impl ApiError {
+    pub fn invalid(message: impl Into<String>) -> Self {
+        ApiError::Invalid { message: message.into(), details: Vec::new(), context: BTreeMap::new() }
+    }
+}
+
+/// HubSpot's `ErrorDetail`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ErrorDetail {
+    pub message: String,
+    #[serde(rename = "in", skip_serializing_if = "Option::is_none")]
+    pub in_: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub context: BTreeMap<String, Vec<String>>,
+}
+
+/// HubSpot's top-level `Error` body (plus the `status: "error"` the live API sends).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorBody {
+    pub status: &'static str,
+    pub message: String,
+    pub correlation_id: String,
+    pub category: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub_category: Option<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub context: BTreeMap<String, Vec<String>>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub links: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ErrorDetail>,
+}
+
+/// The correlation id of an answer, for the middleware that sets the header.
+#[derive(Debug, Clone)]
+pub struct CorrelationId(pub String);
+
+pub fn new_correlation_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// HTTP status and HubSpot category of a domain error kind.
+pub fn status_of(kind: ErrorKind) -> (StatusCode, &'static str) {
+    match kind {
+        ErrorKind::Validation => (StatusCode::BAD_REQUEST, "VALIDATION_ERROR"),
+        ErrorKind::NotFound => (StatusCode::NOT_FOUND, "OBJECT_NOT_FOUND"),
+        ErrorKind::Conflict => (StatusCode::CONFLICT, "OBJECT_ALREADY_EXISTS"),
+        ErrorKind::TooManyTypes => (StatusCode::from_u16(437).expect("437 is a valid status"), "VALIDATION_ERROR"),
+        ErrorKind::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE"),
+        ErrorKind::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
+    }
+}
+
+impl ApiError {
+    fn parts(self) -> (StatusCode, ErrorBody) {
+        let body = |category, message: String| ErrorBody {
+            status: "error",
+            message,
+            correlation_id: new_correlation_id(),
+            category,
+            sub_category: None,
+            context: BTreeMap::new(),
+            links: BTreeMap::new(),
+            errors: Vec::new(),
+        };
+        match self {
+            ApiError::Domain(e) => {
+                let (status, category) = status_of(e.kind);
+                let message = if e.kind == ErrorKind::Internal {
+                    "internal error".to_string()
+                } else {
+                    e.message
+                };
+                let mut b = body(category, message);
+                if e.kind != ErrorKind::Internal {
+                    b.context = e.context;
+                }
+                (status, b)
+            }
+            ApiError::Unauthenticated => (
+                StatusCode::UNAUTHORIZED,
+                body(
+                    "INVALID_AUTHENTICATION",
+                    "Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview".into(),
+                ),
+            ),
+            ApiError::MissingScopes(scopes) => {
+                let mut b = body(
+                    "MISSING_SCOPES",
+                    format!("This app hasn't been granted all required scopes to make this call. Read more about required scopes here: {SCOPES_LINK}."),
+                );
+                b.errors.push(ErrorDetail {
+                    message: "One or more of the following scopes are required.".into(),
+                    in_: None,
+                    code: None,
+                    context: BTreeMap::from([("requiredGranularScopes".to_string(), scopes)]),
+                });
+                b.links.insert("scopes".into(), SCOPES_LINK.into());
+                (StatusCode::FORBIDDEN, b)
+            }
+            ApiError::Invalid { message, details, context } => {
+                let mut b = body("VALIDATION_ERROR", message);
+                b.errors = details;
+                b.context = context;
+                (StatusCode::BAD_REQUEST, b)
+            }
+            ApiError::NotFound => (StatusCode::NOT_FOUND, body("OBJECT_NOT_FOUND", "Resource not found".into())),
+            ApiError::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                body("VALIDATION_ERROR", "HTTP method not allowed for this resource".into()),
+            ),
+            ApiError::PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                body("VALIDATION_ERROR", "The request body is larger than this server accepts".into()),
+            ),
+            ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, body("INTERNAL_ERROR", "internal error".into())),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, body) = self.parts();
+        let id = body.correlation_id.clone();
+        let mut response = (status, crate::wire::json_bytes(&body)).into_response();
+        response.headers_mut().insert(axum::http::header::CONTENT_TYPE, HeaderValue::from_static(crate::wire::JSON_UTF8));
+        response.extensions_mut().insert(CorrelationId(id));
+        response
+    }
+}

@@ -1,0 +1,88 @@
+//! The HTTP face of assocd: HubSpot's Associations v4 wire format on every path family.
+
+pub mod error;
+pub mod extract;
+mod labels;
+mod limits;
+mod middleware;
+pub mod openapi;
+mod token_cache;
+pub mod wire;
+
+use assocd_core::store::Store;
+use axum::routing::get;
+use axum::{Extension, Router};
+use std::sync::Arc;
+
+pub use error::ApiError;
+
+/// Server-wide settings the handlers need.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// The technical maximum of `maxToObjectIds` (HubSpot's own per-record ceiling).
+    pub max_association_limit: i64,
+    /// Request bodies above this many bytes answer 413.
+    pub body_limit: usize,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig { max_association_limit: 50_000, body_limit: 8 * 1024 * 1024 }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub config: Arc<ApiConfig>,
+    tokens: Arc<token_cache::TokenCache>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, config: ApiConfig) -> Self {
+        AppState { store, config: Arc::new(config), tokens: Arc::default() }
+    }
+}
+
+/// The path family a request came in on. Families share handlers and differ only in a few
+/// success codes and in which spec's scope list applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// `/crm/v4/...`: what HubSpot's Python and Node clients call.
+    Legacy,
+    /// `/crm/associations/v4/...`: the spelling of HubSpot's legacy reference pages.
+    LegacyAlt,
+    /// `/crm/associations/{version}/...` and `/crm/objects/{version}/...`.
+    Dated(&'static str),
+}
+
+pub const VERSIONS: [&str; 3] = ["2025-09", "2026-03", "2026-09"];
+
+impl Family {
+    /// Which spec's scope table applies.
+    pub fn scope_key(self) -> &'static str {
+        match self {
+            Family::Legacy | Family::LegacyAlt => "v4",
+            Family::Dated(v) => v,
+        }
+    }
+
+    /// Whether batch operations that answer 204 on the legacy family answer 200 with a batch body.
+    pub fn batch_bodies(self) -> bool {
+        !matches!(self, Family::Legacy)
+    }
+}
+
+/// Every route of the server, with its middleware.
+pub fn router(state: AppState) -> Router {
+    let schema = || labels::routes().merge(limits::routes());
+    let mut app: Router<AppState> = Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/openapi.json", get(openapi::serve))
+        .nest("/crm/v4/associations", schema().layer(Extension(Family::Legacy)))
+        .nest("/crm/associations/v4", schema().layer(Extension(Family::LegacyAlt)));
+    for v in VERSIONS {
+        app = app.nest(&format!("/crm/associations/{v}"), schema().layer(Extension(Family::Dated(v))));
+    }
+    middleware::wrap(app, &state).with_state(state)
+}

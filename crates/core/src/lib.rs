@@ -1,0 +1,15 @@
+//! Domain model of assocd: object types, association types (built-in and user labels),
+//! limits, record associations, errors, and the storage traits. No HTTP and no SQL here.
+
+pub mod builtin;
+pub mod error;
+pub mod limits;
+pub mod model;
+pub mod object_type;
+pub mod scopes;
+pub mod store;
+pub mod token;
+
+pub use error::{Error, ErrorKind, Result};
+pub use model::*;
+pub use object_type::ObjectType;

@@ -1,0 +1,66 @@
+//! The storage traits. Batch-first: slices in, per-item outcomes out; every call is one
+//! transaction. Implementations live in `assocd-store`; business rules that need a consistent
+//! view of stored data are pure functions in this crate (`limits`), called by the store inside
+//! its transaction so every backend applies them identically.
+
+use crate::limits::{LimitInput, PurgeInput};
+use crate::token::TokenInfo;
+use crate::{Error, Limit, LabelRename, NewLabel, Pair, PortalId, TypeId, UserLabel};
+use async_trait::async_trait;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[async_trait]
+pub trait TokenStore: Send + Sync {
+    /// Stores a token by hash; returns what was stored. Idempotent on the hash.
+    async fn put_token(&self, hash: &str, portal_id: PortalId, scopes: &[String]) -> Result<TokenInfo>;
+    async fn find_token(&self, hash: &str) -> Result<Option<TokenInfo>>;
+    async fn list_tokens(&self) -> Result<Vec<TokenInfo>>;
+    /// Revokes by public id; false when no live token has that id.
+    async fn revoke_token(&self, id: &str) -> Result<bool>;
+}
+
+#[async_trait]
+pub trait LabelStore: Send + Sync {
+    /// The portal's own labels for one direction, in type id order.
+    async fn list_labels(&self, portal: PortalId, pair: &Pair) -> Result<Vec<UserLabel>>;
+    /// Creates a label (one type per direction); returns the created directions.
+    async fn create_label(&self, portal: PortalId, label: &NewLabel) -> Result<Vec<UserLabel>>;
+    async fn rename_label(&self, portal: PortalId, rename: &LabelRename) -> Result<()>;
+    /// Deletes both directions of the label, its limits and its uses on associations.
+    async fn delete_label(&self, portal: PortalId, pair: &Pair, type_id: TypeId) -> Result<()>;
+}
+
+/// What a limits batch does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitOp {
+    Create,
+    Update,
+}
+
+#[async_trait]
+pub trait LimitStore: Send + Sync {
+    /// Every limit of the portal, or only those of one direction.
+    async fn list_limits(&self, portal: PortalId, pair: Option<&Pair>) -> Result<Vec<Limit>>;
+    /// Creates or updates limits; each input gets its own outcome, valid ones are applied together.
+    async fn write_limits(
+        &self,
+        portal: PortalId,
+        pair: &Pair,
+        op: LimitOp,
+        inputs: &[LimitInput],
+        max_allowed: i64,
+    ) -> Result<Vec<Result<Limit>>>;
+    /// Removes limits. With `all_or_nothing`, any invalid input cancels the whole batch.
+    async fn purge_limits(
+        &self,
+        portal: PortalId,
+        pair: &Pair,
+        inputs: &[PurgeInput],
+        all_or_nothing: bool,
+    ) -> Result<Vec<Result<()>>>;
+}
+
+/// Everything assocd stores.
+pub trait Store: TokenStore + LabelStore + LimitStore {}
+impl<T: TokenStore + LabelStore + LimitStore> Store for T {}

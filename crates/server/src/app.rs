@@ -1,0 +1,95 @@
+//! Building and running the server: open the store, migrate, bind, serve until a signal.
+
+use anyhow::Context;
+use assocd_api::{ApiConfig, AppState};
+use assocd_core::store::Store;
+use assocd_store::{ConnectOptions, SqlStore};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// Opens the database named by `url` and applies migrations.
+pub async fn open_store(url: &str, opts: &ConnectOptions) -> anyhow::Result<SqlStore> {
+    let store = SqlStore::connect(url, opts)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", redact(url)))?;
+    store.migrate().await.map_err(|e| anyhow::anyhow!("cannot migrate database: {e}"))?;
+    Ok(store)
+}
+
+/// Hides a password in a database URL for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// A bound, ready server. Binding first lets callers use port 0 and learn the real port.
+pub struct Application {
+    listener: TcpListener,
+    store: SqlStore,
+    config: ApiConfig,
+}
+
+impl Application {
+    pub async fn build(listen: &str, store: SqlStore, config: ApiConfig) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+        Ok(Application { listener, store, config })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` completes, then drains in-flight requests (at most 10 s).
+    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let store: Arc<dyn Store> = Arc::new(self.store.clone());
+        let app = assocd_api::router(AppState::new(store, self.config));
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let server = axum::serve(self.listener, app).with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = tx.send(());
+        });
+        let drained = async {
+            let _ = rx.await;
+            tokio::time::sleep(Duration::from_secs(10)).await;
+        };
+        tokio::select! {
+            r = server => r.context("server failed")?,
+            _ = drained => tracing::warn!("shutdown: requests still running after 10 s; stopping anyway"),
+        }
+        self.store.close().await;
+        Ok(())
+    }
+}
+
+/// Completes on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown signal received");
+}

@@ -1,0 +1,170 @@
+//! Command line: `serve`, `migrate` and `token create|list|revoke`. Every flag also reads an
+//! environment variable; its doc comment is its `--help`.
+
+use crate::app::{open_store, redact, shutdown_signal, Application};
+use assocd_api::ApiConfig;
+use assocd_core::store::TokenStore;
+use assocd_core::token::hash_secret;
+use assocd_store::ConnectOptions;
+use clap::{Args, Parser, Subcommand};
+use std::time::Duration;
+
+#[derive(Debug, Parser)]
+#[command(name = "assocd", version, about = "HubSpot CRM Associations v4 API, self-hosted")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server.
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate(DbArgs),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DbArgs {
+    /// Database URL: `sqlite://PATH` (embedded, the default) or `postgres://…`.
+    #[arg(long, env = "ASSOCD_DATABASE", default_value = "sqlite://./assocd-data/assocd.sqlite")]
+    pub database: String,
+    /// Most database connections in the pool (SQLite: readers; there is always one writer).
+    #[arg(long, env = "ASSOCD_POOL_SIZE", default_value_t = 8)]
+    pub pool_size: u32,
+    /// Milliseconds to wait for a database connection before answering 503.
+    #[arg(long, env = "ASSOCD_CONNECT_TIMEOUT_MS", default_value_t = 5000)]
+    pub connect_timeout_ms: u64,
+    /// PostgreSQL statement timeout in milliseconds.
+    #[arg(long, env = "ASSOCD_STATEMENT_TIMEOUT_MS", default_value_t = 10000)]
+    pub statement_timeout_ms: u64,
+}
+
+impl DbArgs {
+    fn options(&self) -> ConnectOptions {
+        ConnectOptions {
+            max_connections: self.pool_size.max(1),
+            connect_timeout: Duration::from_millis(self.connect_timeout_ms),
+            statement_timeout: Duration::from_millis(self.statement_timeout_ms),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "ASSOCD_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Make sure this token exists (all scopes, portal `--portal`); for local use and tests.
+    #[arg(long, env = "ASSOCD_BOOTSTRAP_TOKEN", hide_env_values = true)]
+    pub bootstrap_token: Option<String>,
+    /// Portal (HubSpot account id) of the bootstrap token.
+    #[arg(long, env = "ASSOCD_PORTAL", default_value_t = 1)]
+    pub portal: i64,
+    /// Technical maximum of `maxToObjectIds` for association limits.
+    #[arg(long, env = "ASSOCD_MAX_ASSOCIATION_LIMIT", default_value_t = 50_000)]
+    pub max_association_limit: i64,
+    /// Largest request body in bytes; larger ones answer 413.
+    #[arg(long, env = "ASSOCD_BODY_LIMIT", default_value_t = 8 * 1024 * 1024)]
+    pub body_limit: usize,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print it (the only time it is shown).
+    Create {
+        /// Portal (HubSpot account id) the token acts for.
+        #[arg(long)]
+        portal: i64,
+        /// A scope to grant (repeatable); default: every scope this API accepts.
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// List live tokens (ids, portals, scope counts; never secrets).
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Revoke a token by its id (as `token list` shows it).
+    Revoke {
+        id: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+fn all_scopes() -> Vec<String> {
+    assocd_core::scopes::all_known().into_iter().map(str::to_string).collect()
+}
+
+fn new_secret() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("pat-local-{hex}")
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => serve(args).await,
+        Command::Migrate(db) => {
+            open_store(&db.database, &db.options()).await?;
+            println!("migrations applied to {}", redact(&db.database));
+            Ok(())
+        }
+        Command::Token(cmd) => token(cmd).await,
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let store = open_store(&args.db.database, &args.db.options()).await?;
+    if let Some(secret) = &args.bootstrap_token {
+        store.put_token(&hash_secret(secret), args.portal, &all_scopes()).await?;
+    } else if store.list_tokens().await?.is_empty() {
+        let secret = new_secret();
+        store.put_token(&hash_secret(&secret), args.portal, &all_scopes()).await?;
+        println!("assocd: created a token for portal {} (shown once): {secret}", args.portal);
+    }
+    let config = ApiConfig { max_association_limit: args.max_association_limit, body_limit: args.body_limit };
+    let app = Application::build(&args.listen, store, config).await?;
+    let addr = app.local_addr();
+    tracing::info!(%addr, database = %redact(&args.db.database), "assocd listening");
+    println!("assocd listening on http://{addr}");
+    app.run_until(shutdown_signal()).await
+}
+
+async fn token(cmd: TokenCommand) -> anyhow::Result<()> {
+    match cmd {
+        TokenCommand::Create { portal, scopes, db } => {
+            let store = open_store(&db.database, &db.options()).await?;
+            let scopes = if scopes.is_empty() { all_scopes() } else { scopes };
+            let secret = new_secret();
+            let info = store.put_token(&hash_secret(&secret), portal, &scopes).await?;
+            eprintln!("token {} for portal {} with {} scope(s)", info.id, info.portal_id, info.scopes.len());
+            println!("{secret}");
+        }
+        TokenCommand::List { db } => {
+            let store = open_store(&db.database, &db.options()).await?;
+            println!("id\tportal\tscopes\tcreated_at_ms");
+            for t in store.list_tokens().await? {
+                println!("{}\t{}\t{}\t{}", t.id, t.portal_id, t.scopes.len(), t.created_at_ms);
+            }
+        }
+        TokenCommand::Revoke { id, db } => {
+            let store = open_store(&db.database, &db.options()).await?;
+            if !store.revoke_token(&id).await? {
+                anyhow::bail!("no live token with id {id}");
+            }
+            println!("revoked {id}");
+        }
+    }
+    Ok(())
+}

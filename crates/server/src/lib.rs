@@ -1,0 +1,5 @@
+//! The assocd binary's library: CLI, configuration, startup and shutdown.
+
+pub mod app;
+pub mod cli;
+pub mod telemetry;

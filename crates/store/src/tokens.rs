@@ -1,0 +1,78 @@
+//! Tokens: stored by hash, looked up on every request.
+
+use crate::{db_error, get_i64, get_str, now_ms, write_tx, SqlStore};
+use assocd_core::store::{Result, TokenStore};
+use assocd_core::token::{public_id, TokenInfo};
+use assocd_core::PortalId;
+use async_trait::async_trait;
+use sqlx::any::AnyRow;
+
+fn token_from_row(row: &AnyRow) -> Result<TokenInfo> {
+    (|| {
+        Ok(TokenInfo {
+            id: get_str(row, "id")?,
+            portal_id: get_i64(row, "portal_id")?,
+            scopes: get_str(row, "scopes")?.split_whitespace().map(str::to_string).collect(),
+            created_at_ms: get_i64(row, "created_at")?,
+        })
+    })()
+    .map_err(db_error)
+}
+
+#[async_trait]
+impl TokenStore for SqlStore {
+    #[tracing::instrument(skip_all, fields(portal_id))]
+    async fn put_token(&self, hash: &str, portal_id: PortalId, scopes: &[String]) -> Result<TokenInfo> {
+        let row = write_tx!(self, |tx| {
+            sqlx::query(
+                "INSERT INTO tokens (id, token_hash, portal_id, scopes, created_at) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (token_hash) DO UPDATE SET revoked_at = NULL",
+            )
+            .bind(public_id(hash))
+            .bind(hash)
+            .bind(portal_id)
+            .bind(scopes.join(" "))
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("SELECT id, portal_id, scopes, created_at FROM tokens WHERE token_hash = $1")
+                .bind(hash)
+                .fetch_one(&mut *tx)
+                .await?
+        })?;
+        token_from_row(&row)
+    }
+
+    async fn find_token(&self, hash: &str) -> Result<Option<TokenInfo>> {
+        let row = sqlx::query(
+            "SELECT id, portal_id, scopes, created_at FROM tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(hash)
+        .fetch_optional(&self.read)
+        .await
+        .map_err(db_error)?;
+        row.as_ref().map(token_from_row).transpose()
+    }
+
+    async fn list_tokens(&self) -> Result<Vec<TokenInfo>> {
+        let rows = sqlx::query(
+            "SELECT id, portal_id, scopes, created_at FROM tokens WHERE revoked_at IS NULL ORDER BY created_at, id",
+        )
+        .fetch_all(&self.read)
+        .await
+        .map_err(db_error)?;
+        rows.iter().map(token_from_row).collect()
+    }
+
+    async fn revoke_token(&self, id: &str) -> Result<bool> {
+        let done = write_tx!(self, |tx| {
+            sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+                .bind(now_ms())
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+        })?;
+        Ok(done > 0)
+    }
+}
