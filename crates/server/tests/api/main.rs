@@ -1,0 +1,11 @@
+//! Black-box tests: the real server on port 0 with a fresh database per test, driven over HTTP.
+//! With `ASSOCD_TEST_DATABASE_URL=postgres://…` every test gets a fresh PostgreSQL database
+//! instead of a SQLite file.
+
+mod helpers;
+mod process;
+
+mod errors;
+mod labels;
+mod limits;
+mod tokens;
