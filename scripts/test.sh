@@ -28,6 +28,10 @@ step "conformance suites (official HubSpot clients, SQLite)"
 scripts/conformance.sh
 if [ -z "${SKIP_POSTGRES:-}" ]; then
   step "conformance suites (official HubSpot clients, PostgreSQL)"
-  ASSOCD_TEST_DATABASE_URL="$PG_URL" scripts/conformance.sh
+  # A fresh database of their own, so the run starts from an empty schema.
+  CONF_DB="assocd_conformance_$(date +%s)_$$"
+  psql "$PG_URL" -qc "CREATE DATABASE $CONF_DB"
+  ASSOCD_TEST_DATABASE_URL="${PG_URL%/*}/$CONF_DB" scripts/conformance.sh
+  psql "$PG_URL" -qc "DROP DATABASE IF EXISTS $CONF_DB" || true
 fi
 step "all tests passed"
