@@ -5,6 +5,7 @@ pub mod extract;
 mod labels;
 mod limits;
 mod middleware;
+mod records;
 pub mod openapi;
 mod token_cache;
 pub mod wire;
@@ -76,13 +77,20 @@ impl Family {
 /// Every route of the server, with its middleware.
 pub fn router(state: AppState) -> Router {
     let schema = || labels::routes().merge(limits::routes());
+    // Record routes are served on the legacy and dated families; HubSpot documents the
+    // `/crm/associations/v4` spelling for schema endpoints only.
+    let associations = || schema().merge(records::batch_routes());
     let mut app: Router<AppState> = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/openapi.json", get(openapi::serve))
-        .nest("/crm/v4/associations", schema().layer(Extension(Family::Legacy)))
+        .nest("/crm/v4/associations", associations().layer(Extension(Family::Legacy)))
+        .nest("/crm/v4/objects", records::object_routes().layer(Extension(Family::Legacy)))
         .nest("/crm/associations/v4", schema().layer(Extension(Family::LegacyAlt)));
     for v in VERSIONS {
-        app = app.nest(&format!("/crm/associations/{v}"), schema().layer(Extension(Family::Dated(v))));
+        let family = Extension(Family::Dated(v));
+        app = app
+            .nest(&format!("/crm/associations/{v}"), associations().layer(family))
+            .nest(&format!("/crm/objects/{v}"), records::object_routes().layer(family));
     }
     middleware::wrap(app, &state).with_state(state)
 }

@@ -6,6 +6,7 @@ pub mod error;
 pub mod limits;
 pub mod model;
 pub mod object_type;
+pub mod records;
 pub mod scopes;
 pub mod store;
 pub mod token;

@@ -4,8 +4,9 @@
 //! its transaction so every backend applies them identically.
 
 use crate::limits::{LimitInput, PurgeInput};
+use crate::records::{HighUsageReport, LinkEdit, LinkOutcome, Page};
 use crate::token::TokenInfo;
-use crate::{Error, Limit, LabelRename, NewLabel, Pair, PortalId, TypeId, UserLabel};
+use crate::{Error, Limit, LabelRename, NewLabel, Pair, PortalId, RecordId, TypeId, UserLabel};
 use async_trait::async_trait;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -61,6 +62,43 @@ pub trait LimitStore: Send + Sync {
     ) -> Result<Vec<Result<()>>>;
 }
 
+#[async_trait]
+pub trait AssociationStore: Send + Sync {
+    /// One page of `from`'s associations to `to_type` (R1), ordered by the associated record's
+    /// id, starting after `after`; at most `limit` records.
+    async fn list_associations(
+        &self,
+        portal: PortalId,
+        pair: &Pair,
+        from: RecordId,
+        after: Option<RecordId>,
+        limit: usize,
+    ) -> Result<Page>;
+    /// One page per input (R6): `(record, after)`.
+    async fn read_associations(
+        &self,
+        portal: PortalId,
+        pair: &Pair,
+        inputs: &[(RecordId, Option<RecordId>)],
+        limit: usize,
+    ) -> Result<Vec<Page>>;
+    /// Applies edits in order in one transaction (R2-R5, R7-R9), both directions at once and
+    /// limits checked; each input gets its own outcome and a failed input writes nothing. With
+    /// `all_or_nothing`, any failed input rolls the whole batch back and is the error.
+    async fn write_associations(
+        &self,
+        portal: PortalId,
+        pair: &Pair,
+        edits: &[LinkEdit],
+        all_or_nothing: bool,
+    ) -> Result<Vec<Result<LinkOutcome>>>;
+    /// Computes and keeps the portal's high-usage report (records at 80% or more of a
+    /// user-enforced limit) requested by `user_id`.
+    async fn create_high_usage_report(&self, portal: PortalId, user_id: i32) -> Result<HighUsageReport>;
+    /// The last report `user_id` requested, if any.
+    async fn high_usage_report(&self, portal: PortalId, user_id: i32) -> Result<Option<HighUsageReport>>;
+}
+
 /// Everything assocd stores.
-pub trait Store: TokenStore + LabelStore + LimitStore {}
-impl<T: TokenStore + LabelStore + LimitStore> Store for T {}
+pub trait Store: TokenStore + LabelStore + LimitStore + AssociationStore {}
+impl<T: TokenStore + LabelStore + LimitStore + AssociationStore> Store for T {}

@@ -4,6 +4,7 @@
 //! transaction starts, retries on serialization failures, migrations) live in this file.
 
 mod labels;
+mod associations;
 mod limits;
 mod tokens;
 

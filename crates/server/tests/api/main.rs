@@ -6,6 +6,8 @@ mod helpers;
 mod process;
 
 mod errors;
+mod fuzz;
 mod labels;
 mod limits;
+mod records;
 mod tokens;

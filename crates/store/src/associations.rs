@@ -1,0 +1,402 @@
+//! Associations between records: one row per direction and type. Every write reads the two
+//! records' current types, plans the change with the pure rules of `assocd_core::records`,
+//! checks the portal's limits against counts read in the same transaction, then writes the
+//! difference. The SQLite writer is single and `BEGIN IMMEDIATE`; PostgreSQL runs SERIALIZABLE
+//! with retries, so concurrent writers never both pass a limit check.
+
+use crate::{db_error, get_i64, get_opt_str, get_str, write_tx, SqlStore, TxError};
+use assocd_core::records::{
+    check_limit, describe, new_rows, plan, refuse_batch, AssociatedRecord, EditOp, HighUsageReport,
+    LinkEdit, LinkOutcome, Links, NewRow, Page, PairTypes, TypeKey,
+};
+use assocd_core::store::{AssociationStore, Result};
+use assocd_core::{
+    AssocType, Category, Error, ObjectType, Pair, PortalId, RecordId, TypeId, UserLabel,
+};
+use async_trait::async_trait;
+use sqlx::AnyConnection;
+use std::collections::BTreeMap;
+
+mod report;
+
+type LimitMap = BTreeMap<TypeKey, i64>;
+
+/// The portal's labels of both directions of `pair`.
+async fn load_types(
+    conn: &mut AnyConnection,
+    portal: PortalId,
+    pair: &Pair,
+) -> Result<PairTypes, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT type_id, inverse_type_id, from_type, to_type, name, label FROM labels
+         WHERE portal_id = $1 AND ((from_type = $2 AND to_type = $3) OR (from_type = $3 AND to_type = $2))",
+    )
+    .bind(portal)
+    .bind(pair.from.as_str())
+    .bind(pair.to.as_str())
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut labels = Vec::with_capacity(rows.len());
+    for row in &rows {
+        labels.push(UserLabel {
+            type_id: get_i64(row, "type_id")? as TypeId,
+            inverse_type_id: get_i64(row, "inverse_type_id")? as TypeId,
+            pair: Pair::new(
+                ObjectType::from_stored(&get_str(row, "from_type")?),
+                ObjectType::from_stored(&get_str(row, "to_type")?),
+            ),
+            name: get_str(row, "name")?,
+            label: get_opt_str(row, "label")?,
+        });
+    }
+    Ok(PairTypes::new(pair, labels))
+}
+
+/// The user-enforced limits of one direction.
+async fn load_limits(
+    conn: &mut AnyConnection,
+    portal: PortalId,
+    pair: &Pair,
+) -> Result<LimitMap, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT category, type_id, max_to_object_ids FROM limits WHERE portal_id = $1 AND from_type = $2 AND to_type = $3",
+    )
+    .bind(portal)
+    .bind(pair.from.as_str())
+    .bind(pair.to.as_str())
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = LimitMap::new();
+    for row in &rows {
+        if let Some(c) = Category::parse(&get_str(row, "category")?) {
+            out.insert(
+                TypeKey::new(c, get_i64(row, "type_id")? as TypeId),
+                get_i64(row, "max_to_object_ids")?,
+            );
+        }
+    }
+    Ok(out)
+}
+
+fn key_of(category: &str, type_id: i64) -> Option<TypeKey> {
+    Category::parse(category).map(|c| TypeKey::new(c, type_id as TypeId))
+}
+
+/// The types stored from `from` to `to` in direction `pair`.
+async fn read_direction(
+    conn: &mut AnyConnection,
+    portal: PortalId,
+    pair: &Pair,
+    from: RecordId,
+    to: RecordId,
+) -> Result<std::collections::BTreeSet<TypeKey>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT category, type_id FROM associations
+         WHERE portal_id = $1 AND from_type = $2 AND from_id = $3 AND to_type = $4 AND to_id = $5",
+    )
+    .bind(portal)
+    .bind(pair.from.as_str())
+    .bind(from)
+    .bind(pair.to.as_str())
+    .bind(to)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = std::collections::BTreeSet::new();
+    for row in &rows {
+        out.extend(key_of(&get_str(row, "category")?, get_i64(row, "type_id")?));
+    }
+    Ok(out)
+}
+
+/// How many records `row.record` is linked to under `row.key` in `row.pair` (served entirely by
+/// the `associations_by_record_type` index).
+async fn count_linked(
+    conn: &mut AnyConnection,
+    portal: PortalId,
+    row: &NewRow,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM associations
+         WHERE portal_id = $1 AND from_type = $2 AND to_type = $3 AND category = $4 AND type_id = $5 AND from_id = $6",
+    )
+    .bind(portal)
+    .bind(row.pair.from.as_str())
+    .bind(row.pair.to.as_str())
+    .bind(row.key.category.as_str())
+    .bind(row.key.type_id as i64)
+    .bind(row.record)
+    .fetch_one(&mut *conn)
+    .await
+}
+
+/// Makes the rows of direction `pair` from `from` to `to` go from `before` to `after`.
+#[allow(clippy::too_many_arguments)]
+async fn write_direction(
+    conn: &mut AnyConnection,
+    portal: PortalId,
+    pair: &Pair,
+    from: RecordId,
+    to: RecordId,
+    before: &std::collections::BTreeSet<TypeKey>,
+    after: &std::collections::BTreeSet<TypeKey>,
+) -> Result<(), sqlx::Error> {
+    for k in before.difference(after) {
+        sqlx::query(
+            "DELETE FROM associations WHERE portal_id = $1 AND from_type = $2 AND from_id = $3
+               AND to_type = $4 AND to_id = $5 AND category = $6 AND type_id = $7",
+        )
+        .bind(portal)
+        .bind(pair.from.as_str())
+        .bind(from)
+        .bind(pair.to.as_str())
+        .bind(to)
+        .bind(k.category.as_str())
+        .bind(k.type_id as i64)
+        .execute(&mut *conn)
+        .await?;
+    }
+    for k in after.difference(before) {
+        sqlx::query(
+            "INSERT INTO associations (portal_id, from_type, from_id, to_type, to_id, category, type_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+        )
+        .bind(portal)
+        .bind(pair.from.as_str())
+        .bind(from)
+        .bind(pair.to.as_str())
+        .bind(to)
+        .bind(k.category.as_str())
+        .bind(k.type_id as i64)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Everything one write batch needs about its pair, read once inside the transaction.
+struct BatchState {
+    types: PairTypes,
+    forward_limits: LimitMap,
+    reverse_limits: LimitMap,
+}
+
+/// Applies one edit: plan, check limits, write. The outer error is a database failure (the
+/// whole transaction fails); the inner one is this input's answer.
+async fn apply(
+    conn: &mut AnyConnection,
+    portal: PortalId,
+    state: &BatchState,
+    edit: &LinkEdit,
+) -> Result<Result<LinkOutcome, Error>, sqlx::Error> {
+    let pair = state.types.pair();
+    let reverse = pair.reversed();
+    let before = Links {
+        forward: read_direction(conn, portal, pair, edit.from, edit.to).await?,
+        reverse: read_direction(conn, portal, &reverse, edit.to, edit.from).await?,
+    };
+    let after = match plan(&state.types, edit.from, edit.to, &before, &edit.op) {
+        Ok(a) => a,
+        Err(e) => return Ok(Err(e)),
+    };
+    for row in new_rows(pair, edit.from, edit.to, &before, &after) {
+        let limits = if row.pair == *pair {
+            &state.forward_limits
+        } else {
+            &state.reverse_limits
+        };
+        if let Some(max) = limits.get(&row.key) {
+            let current = count_linked(conn, portal, &row).await?;
+            if let Err(e) = check_limit(&row, *max, current) {
+                return Ok(Err(e));
+            }
+        }
+    }
+    write_direction(
+        conn,
+        portal,
+        pair,
+        edit.from,
+        edit.to,
+        &before.forward,
+        &after.forward,
+    )
+    .await?;
+    write_direction(
+        conn,
+        portal,
+        &reverse,
+        edit.to,
+        edit.from,
+        &before.reverse,
+        &after.reverse,
+    )
+    .await?;
+    let labels = after
+        .forward
+        .iter()
+        .filter_map(|k| state.types.label_of(*k))
+        .collect();
+    let default = match edit.op {
+        EditOp::AddDefault => state
+            .types
+            .default_type()
+            .map(|d| (d, state.types.inverse(d))),
+        _ => None,
+    };
+    Ok(Ok(LinkOutcome {
+        from: edit.from,
+        to: edit.to,
+        labels,
+        default,
+    }))
+}
+
+/// One page of `from`'s associations in direction `pair`, in one statement (one snapshot):
+/// the inner query picks the next `limit + 1` associated ids off the primary key, the outer
+/// one fetches their types.
+async fn page(
+    conn: &mut AnyConnection,
+    portal: PortalId,
+    pair: &Pair,
+    from: RecordId,
+    after: Option<RecordId>,
+    limit: usize,
+) -> Result<Page, sqlx::Error> {
+    let rows = sqlx::query(PAGE_SQL)
+        .bind(portal)
+        .bind(pair.from.as_str())
+        .bind(from)
+        .bind(pair.to.as_str())
+        .bind(after.unwrap_or(0))
+        .bind(limit as i64 + 1)
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut results: Vec<AssociatedRecord> = Vec::new();
+    for row in &rows {
+        let to_id = get_i64(row, "to_id")?;
+        let Some(key) = key_of(&get_str(row, "category")?, get_i64(row, "type_id")?) else {
+            continue;
+        };
+        let t = match key.category {
+            Category::UserDefined => AssocType {
+                category: key.category,
+                type_id: key.type_id,
+                label: get_opt_str(row, "label")?,
+            },
+            _ => describe(&[], key),
+        };
+        match results.last_mut() {
+            Some(last) if last.to_id == to_id => last.types.push(t),
+            _ => results.push(AssociatedRecord {
+                to_id,
+                types: vec![t],
+            }),
+        }
+    }
+    let mut next_after = None;
+    if results.len() > limit {
+        results.truncate(limit);
+        next_after = results.last().map(|r| r.to_id);
+    }
+    Ok(Page {
+        results,
+        next_after,
+    })
+}
+
+pub(crate) const PAGE_SQL: &str = "SELECT a.to_id, a.category, a.type_id, l.label
+     FROM associations a
+     LEFT JOIN labels l ON l.portal_id = a.portal_id AND a.category = 'USER_DEFINED' AND l.type_id = a.type_id
+     WHERE a.portal_id = $1 AND a.from_type = $2 AND a.from_id = $3 AND a.to_type = $4
+       AND a.to_id IN (SELECT DISTINCT to_id FROM associations
+                        WHERE portal_id = $1 AND from_type = $2 AND from_id = $3 AND to_type = $4 AND to_id > $5
+                        ORDER BY to_id LIMIT $6)
+     ORDER BY a.to_id, a.category, a.type_id";
+
+#[async_trait]
+impl AssociationStore for SqlStore {
+    #[tracing::instrument(skip(self))]
+    async fn list_associations(
+        &self,
+        portal: PortalId,
+        pair: &Pair,
+        from: RecordId,
+        after: Option<RecordId>,
+        limit: usize,
+    ) -> Result<Page> {
+        let mut conn = self.read.acquire().await.map_err(db_error)?;
+        page(&mut conn, portal, pair, from, after, limit)
+            .await
+            .map_err(db_error)
+    }
+
+    #[tracing::instrument(skip(self, inputs), fields(n = inputs.len()))]
+    async fn read_associations(
+        &self,
+        portal: PortalId,
+        pair: &Pair,
+        inputs: &[(RecordId, Option<RecordId>)],
+        limit: usize,
+    ) -> Result<Vec<Page>> {
+        let mut tx = self.read.begin().await.map_err(db_error)?;
+        let mut out = Vec::with_capacity(inputs.len());
+        for (from, after) in inputs {
+            out.push(
+                page(&mut tx, portal, pair, *from, *after, limit)
+                    .await
+                    .map_err(db_error)?,
+            );
+        }
+        tx.commit().await.map_err(db_error)?;
+        Ok(out)
+    }
+
+    #[tracing::instrument(skip(self, edits), fields(n = edits.len()))]
+    async fn write_associations(
+        &self,
+        portal: PortalId,
+        pair: &Pair,
+        edits: &[LinkEdit],
+        all_or_nothing: bool,
+    ) -> Result<Vec<Result<LinkOutcome>>> {
+        write_tx!(self, |tx| {
+            let state = BatchState {
+                types: load_types(&mut tx, portal, pair).await?,
+                forward_limits: load_limits(&mut tx, portal, pair).await?,
+                reverse_limits: load_limits(&mut tx, portal, &pair.reversed()).await?,
+            };
+            let mut outcomes = Vec::with_capacity(edits.len());
+            for edit in edits {
+                outcomes.push(apply(&mut tx, portal, &state, edit).await?);
+            }
+            if all_or_nothing && outcomes.iter().any(Result::is_err) {
+                let failures = outcomes
+                    .into_iter()
+                    .enumerate()
+                    .filter_map(|(i, o)| o.err().map(|e| (i, e)))
+                    .collect();
+                return Err(TxError::Domain(refuse_batch(failures)));
+            }
+            outcomes
+        })
+    }
+
+    async fn create_high_usage_report(
+        &self,
+        portal: PortalId,
+        user_id: i32,
+    ) -> Result<HighUsageReport> {
+        report::create(self, portal, user_id).await
+    }
+
+    async fn high_usage_report(
+        &self,
+        portal: PortalId,
+        user_id: i32,
+    ) -> Result<Option<HighUsageReport>> {
+        report::read(self, portal, user_id).await
+    }
+}
+
+#[cfg(test)]
+mod tests;
