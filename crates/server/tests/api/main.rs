@@ -10,4 +10,4 @@ mod fuzz;
 mod labels;
 mod limits;
 mod records;
-mod tokens;
+mod server_process;

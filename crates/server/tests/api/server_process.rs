@@ -1,4 +1,4 @@
-//! Tokens and the server process: CLI token management, bootstrap, restart and crash safety.
+//! The server as a process: CLI token management, bootstrap, graceful stop, and what survives `kill -9`.
 
 use crate::helpers::fresh_database;
 use crate::process::{run, Server};
@@ -153,4 +153,59 @@ async fn kill_9_during_batch_updates_loses_no_acknowledged_batch_and_applies_non
     assert_eq!(values.len(), types.len(), "{body}");
     assert!(values.iter().all(|v| *v == values[0]), "a batch was half applied: {values:?}");
     assert!(values[0] >= acknowledged, "acknowledged batch {acknowledged} lost; stored {}", values[0]);
+}
+
+/// Associations (with labels) and limits written before `kill -9` are all there after a restart.
+#[tokio::test]
+async fn associations_and_limits_survive_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = fresh_database(dir.path()).await;
+    let client = reqwest::Client::new();
+    let server = Server::start(&db, &["--bootstrap-token", "t"]);
+    let label: Value = client
+        .post(server.url("/crm/v4/associations/contacts/companies/labels"))
+        .bearer_auth("t")
+        .json(&json!({"name": "employee", "label": "Employee"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let label_id = label["results"][0]["typeId"].as_i64().unwrap();
+    let r = client
+        .post(server.url("/crm/v4/associations/definitions/configurations/contacts/companies/batch/create"))
+        .bearer_auth("t")
+        .json(&json!({"inputs": [{"category": "HUBSPOT_DEFINED", "typeId": 279, "maxToObjectIds": 300}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let inputs: Vec<Value> = (0..250u64)
+        .map(|i| {
+            json!({"from": {"id": "5000000001"}, "to": {"id": (9_000_000_000u64 + i).to_string()},
+                   "types": [{"associationCategory": "USER_DEFINED", "associationTypeId": label_id}]})
+        })
+        .collect();
+    let r = client
+        .post(server.url("/crm/v4/associations/contacts/companies/batch/create"))
+        .bearer_auth("t")
+        .json(&json!({"inputs": inputs}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    server.kill9();
+
+    let server = Server::start(&db, &["--bootstrap-token", "t"]);
+    let (status, page) = get(&client, &server.url("/crm/v4/objects/contacts/5000000001/associations/companies?limit=500"), "t").await;
+    assert_eq!(status, 200);
+    let results = page["results"].as_array().unwrap();
+    assert_eq!(results.len(), 250, "{page}");
+    assert!(results.iter().all(|r| r["associationTypes"].to_string().contains("Employee")));
+    assert_eq!(results[0]["toObjectId"], 9_000_000_000u64);
+    let (_, back) = get(&client, &server.url("/crm/v4/objects/companies/9000000249/associations/contacts"), "t").await;
+    assert_eq!(back["results"][0]["toObjectId"], 5_000_000_001u64, "{back}");
+    let (_, limits) = get(&client, &server.url("/crm/v4/associations/definitions/configurations/all"), "t").await;
+    assert_eq!(limits["results"][0]["userEnforcedMaxToObjectIds"], 300);
 }
