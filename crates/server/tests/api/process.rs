@@ -19,6 +19,8 @@ pub struct Server {
 
 impl Server {
     /// Starts `assocd serve` on a free port with `extra` arguments, waiting until it listens.
+    // The child is killed and reaped by `Drop for Server` (or just above on early failure).
+    #[allow(clippy::zombie_processes)]
     pub fn start(database: &str, extra: &[&str]) -> Server {
         let mut child = Command::new(bin())
             .args(["serve", "--listen", "127.0.0.1:0", "--database", database])
@@ -33,8 +35,12 @@ impl Server {
         let mut banner = Vec::new();
         loop {
             let mut line = String::new();
-            let n = reader.read_line(&mut line).expect("read stdout");
-            assert!(n > 0 && Instant::now() < deadline, "assocd exited before listening: {banner:?}");
+            let n = reader.read_line(&mut line).unwrap_or(0);
+            if n == 0 || Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("assocd exited before listening: {banner:?}");
+            }
             if let Some(addr) = line.trim().strip_prefix("assocd listening on http://") {
                 let addr = addr.parse().expect("address");
                 // Keep draining stdout so the child never blocks on a full pipe.
