@@ -1,27 +1,38 @@
 #!/usr/bin/env bash
 # Runs every test of assocd, installing what the tests need:
-#   1. unit tests and the black-box HTTP suite on SQLite;
-#   2. the black-box suite again on PostgreSQL (a server found or started by ensure-postgres.sh);
+#   1. unit tests, the black-box HTTP suite on SQLite, and the multi-process tests (replicas,
+#      export/import, store backends) on PostgreSQL;
+#   2. the black-box suite again on PostgreSQL;
 #   3. the conformance suites with HubSpot's official Python and Node clients, on both backends.
-# Usage: scripts/test.sh            (everything)
-#        SKIP_POSTGRES=1 scripts/test.sh   (SQLite only)
+# PostgreSQL: $ASSOCD_TEST_POSTGRES_URL, else 127.0.0.1:5432, else a throwaway server that
+# scripts/ensure-postgres.sh starts (installing Debian's package when run as root).
+# Usage: scripts/test.sh                  (everything)
+#        SKIP_POSTGRES=1 scripts/test.sh  (SQLite only; PostgreSQL tests print SKIPPED)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 step() { printf '\n=== %s\n' "$*"; }
 
-step "build"
-cargo build --workspace --all-targets --locked
-
-step "unit and black-box tests (SQLite)"
-cargo test --workspace --locked 2>&1 | tee target/test-sqlite.log
-
 if [ -z "${SKIP_POSTGRES:-}" ]; then
   step "PostgreSQL"
   PG_URL=$(scripts/ensure-postgres.sh)
-  echo "using PostgreSQL at ${PG_URL%%\?*}"
-  step "black-box tests (PostgreSQL)"
-  ASSOCD_TEST_DATABASE_URL="$PG_URL" cargo test --locked -p assocd --test api 2>&1 | tee target/test-postgres.log
+  export ASSOCD_TEST_POSTGRES_URL="$PG_URL"
+  echo "using PostgreSQL at $PG_URL"
+  # Test databases of earlier runs on this server are left behind by design (a failed test
+  # keeps its data for a look); clear them now.
+  psql "$PG_URL" -qAtc "SELECT datname FROM pg_database WHERE datname LIKE 'assocd\_%'" 2>/dev/null |
+    while read -r db; do psql "$PG_URL" -qc "DROP DATABASE IF EXISTS \"$db\"" >/dev/null 2>&1 || true; done
+fi
+
+step "build"
+cargo build --workspace --all-targets --locked
+
+step "unit tests, black-box suite (SQLite), multi-process tests"
+cargo test --workspace --locked
+
+if [ -z "${SKIP_POSTGRES:-}" ]; then
+  step "black-box suite (PostgreSQL)"
+  ASSOCD_TEST_DATABASE_URL="$PG_URL" cargo test --locked -p assocd --test api
 fi
 
 step "conformance suites (official HubSpot clients, SQLite)"
@@ -32,6 +43,9 @@ if [ -z "${SKIP_POSTGRES:-}" ]; then
   CONF_DB="assocd_conformance_$(date +%s)_$$"
   psql "$PG_URL" -qc "CREATE DATABASE $CONF_DB"
   ASSOCD_TEST_DATABASE_URL="${PG_URL%/*}/$CONF_DB" scripts/conformance.sh
-  psql "$PG_URL" -qc "DROP DATABASE IF EXISTS $CONF_DB" || true
 fi
+
+step "benchmark smoke pass (one second per scenario)"
+scripts/bench-smoke.sh
+
 step "all tests passed"

@@ -2,6 +2,7 @@
 //! limits, record associations, errors, and the storage traits. No HTTP and no SQL here.
 
 pub mod builtin;
+pub mod dump;
 pub mod error;
 pub mod limits;
 pub mod model;

@@ -9,12 +9,49 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 
+/// What opening the database does about migrations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Migrations {
+    /// Apply pending migrations under the advisory lock (the default: safe for replicas).
+    Apply,
+    /// Apply pending migrations without the lock (engines without `pg_advisory_lock`; run
+    /// alone).
+    ApplyUnlocked,
+    /// Apply nothing; fail when the database lacks a migration this assocd needs.
+    Check,
+    /// Apply and check nothing (export: read whatever is there).
+    Skip,
+}
+
 /// Opens the database named by `url` and applies migrations.
 pub async fn open_store(url: &str, opts: &ConnectOptions) -> anyhow::Result<SqlStore> {
+    open_store_with(url, opts, Migrations::Apply).await
+}
+
+/// Opens the database named by `url`, doing `migrations`.
+pub async fn open_store_with(
+    url: &str,
+    opts: &ConnectOptions,
+    migrations: Migrations,
+) -> anyhow::Result<SqlStore> {
     let store = SqlStore::connect(url, opts)
         .await
         .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", redact(url)))?;
-    store.migrate().await.map_err(|e| anyhow::anyhow!("cannot migrate database: {e}"))?;
+    match migrations {
+        Migrations::Apply | Migrations::ApplyUnlocked => store
+            .migrate_with_lock(migrations == Migrations::Apply)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot migrate database: {e}"))?,
+        Migrations::Check => {
+            let pending = store.pending_migrations().await?;
+            if !pending.is_empty() {
+                anyhow::bail!(
+                    "the database lacks migration(s) {pending:?}; run `assocd migrate` first"
+                );
+            }
+        }
+        Migrations::Skip => {}
+    }
     Ok(store)
 }
 
@@ -41,16 +78,27 @@ pub struct Application {
 
 impl Application {
     pub async fn build(listen: &str, store: SqlStore, config: ApiConfig) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
-        Ok(Application { listener, store, config })
+        let listener = TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("cannot listen on {listen}"))?;
+        Ok(Application {
+            listener,
+            store,
+            config,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("a bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
     }
 
     /// Serves until `shutdown` completes, then drains in-flight requests (at most 10 s).
-    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let store: Arc<dyn Store> = Arc::new(self.store.clone());
         let app = assocd_api::router(AppState::new(store, self.config));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -1,7 +1,7 @@
-//! Command line: `serve`, `migrate` and `token create|list|revoke`. Every flag also reads an
-//! environment variable; its doc comment is its `--help`.
+//! Command line: `serve`, `migrate`, `export`, `import` and `token create|list|revoke`. Every
+//! flag also reads an environment variable; its doc comment is its `--help`.
 
-use crate::app::{open_store, redact, shutdown_signal, Application};
+use crate::app::{open_store, open_store_with, redact, shutdown_signal, Application, Migrations};
 use assocd_api::ApiConfig;
 use assocd_core::store::TokenStore;
 use assocd_core::token::hash_secret;
@@ -10,7 +10,11 @@ use clap::{Args, Parser, Subcommand};
 use std::time::Duration;
 
 #[derive(Debug, Parser)]
-#[command(name = "assocd", version, about = "HubSpot CRM Associations v4 API, self-hosted")]
+#[command(
+    name = "assocd",
+    version,
+    about = "HubSpot CRM Associations v4 API, self-hosted"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -21,7 +25,12 @@ pub enum Command {
     /// Run the HTTP server.
     Serve(ServeArgs),
     /// Apply database migrations and exit.
-    Migrate(DbArgs),
+    Migrate(MigrateArgs),
+    /// Write the database (or one portal) to stdout as JSON Lines: tokens (hashes only),
+    /// labels with their type ids, limits, associations and reports.
+    Export(ExportArgs),
+    /// Read a dump made by `assocd export` from stdin into the database, all or nothing.
+    Import(ImportArgs),
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -30,17 +39,48 @@ pub enum Command {
 #[derive(Debug, Clone, Args)]
 pub struct DbArgs {
     /// Database URL: `sqlite://PATH` (embedded, the default) or `postgres://…`.
-    #[arg(long, env = "ASSOCD_DATABASE", default_value = "sqlite://./assocd-data/assocd.sqlite")]
+    #[arg(
+        long,
+        env = "ASSOCD_DATABASE",
+        default_value = "sqlite://./assocd-data/assocd.sqlite"
+    )]
     pub database: String,
     /// Most database connections in the pool (SQLite: readers; there is always one writer).
     #[arg(long, env = "ASSOCD_POOL_SIZE", default_value_t = 8)]
     pub pool_size: u32,
-    /// Milliseconds to wait for a database connection before answering 503.
+    /// Milliseconds to wait for a database connection (opening one included) before answering
+    /// 503; on SQLite also how long a write waits for another process's lock.
     #[arg(long, env = "ASSOCD_CONNECT_TIMEOUT_MS", default_value_t = 5000)]
     pub connect_timeout_ms: u64,
-    /// PostgreSQL statement timeout in milliseconds.
+    /// PostgreSQL statement timeout in milliseconds (a slower statement is cancelled and the
+    /// request answers 503).
     #[arg(long, env = "ASSOCD_STATEMENT_TIMEOUT_MS", default_value_t = 10000)]
     pub statement_timeout_ms: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Do not take PostgreSQL's advisory lock (for engines without `pg_advisory_lock`); then
+    /// run this once, alone, and start the replicas with `serve --no-migrate`.
+    #[arg(long, env = "ASSOCD_MIGRATE_NO_LOCK")]
+    pub no_lock: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Export only this portal (HubSpot account id); default: every portal.
+    #[arg(long)]
+    pub portal: Option<i64>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
 }
 
 impl DbArgs {
@@ -60,6 +100,9 @@ pub struct ServeArgs {
     pub listen: String,
     #[command(flatten)]
     pub db: DbArgs,
+    /// Do not apply migrations at start; only check that `assocd migrate` has applied them.
+    #[arg(long, env = "ASSOCD_NO_MIGRATE")]
+    pub no_migrate: bool,
     /// Make sure this token exists (all scopes, portal `--portal`); for local use and tests.
     #[arg(long, env = "ASSOCD_BOOTSTRAP_TOKEN", hide_env_values = true)]
     pub bootstrap_token: Option<String>,
@@ -101,7 +144,10 @@ pub enum TokenCommand {
 }
 
 fn all_scopes() -> Vec<String> {
-    assocd_core::scopes::all_known().into_iter().map(str::to_string).collect()
+    assocd_core::scopes::all_known()
+        .into_iter()
+        .map(str::to_string)
+        .collect()
 }
 
 fn new_secret() -> String {
@@ -115,9 +161,39 @@ fn new_secret() -> String {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(args).await,
-        Command::Migrate(db) => {
-            open_store(&db.database, &db.options()).await?;
-            println!("migrations applied to {}", redact(&db.database));
+        Command::Migrate(args) => {
+            let how = if args.no_lock {
+                Migrations::ApplyUnlocked
+            } else {
+                Migrations::Apply
+            };
+            open_store_with(&args.db.database, &args.db.options(), how).await?;
+            println!("migrations applied to {}", redact(&args.db.database));
+            Ok(())
+        }
+        Command::Export(args) => {
+            let store =
+                open_store_with(&args.db.database, &args.db.options(), Migrations::Skip).await?;
+            let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout());
+            let info = crate::dump::export(&store, args.portal, out).await?;
+            let rows: u64 = info.tables.iter().map(|t| t.rows).sum();
+            eprintln!(
+                "assocd: exported {rows} rows from {} table(s)",
+                info.tables.len()
+            );
+            Ok(())
+        }
+        Command::Import(args) => {
+            let store = open_store(&args.db.database, &args.db.options()).await?;
+            let (info, summary) = crate::dump::import(
+                &store,
+                std::io::BufReader::with_capacity(1 << 16, std::io::stdin()),
+            )
+            .await?;
+            eprintln!(
+                "assocd: imported {} rows from a {} dump ({} already present)",
+                summary.inserted, info.backend, summary.unchanged
+            );
             Ok(())
         }
         Command::Token(cmd) => token(cmd).await,
@@ -125,15 +201,30 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let store = open_store(&args.db.database, &args.db.options()).await?;
+    let migrations = if args.no_migrate {
+        Migrations::Check
+    } else {
+        Migrations::Apply
+    };
+    let store = open_store_with(&args.db.database, &args.db.options(), migrations).await?;
     if let Some(secret) = &args.bootstrap_token {
-        store.put_token(&hash_secret(secret), args.portal, &all_scopes()).await?;
+        store
+            .put_token(&hash_secret(secret), args.portal, &all_scopes())
+            .await?;
     } else if store.list_tokens().await?.is_empty() {
         let secret = new_secret();
-        store.put_token(&hash_secret(&secret), args.portal, &all_scopes()).await?;
-        println!("assocd: created a token for portal {} (shown once): {secret}", args.portal);
+        store
+            .put_token(&hash_secret(&secret), args.portal, &all_scopes())
+            .await?;
+        println!(
+            "assocd: created a token for portal {} (shown once): {secret}",
+            args.portal
+        );
     }
-    let config = ApiConfig { max_association_limit: args.max_association_limit, body_limit: args.body_limit };
+    let config = ApiConfig {
+        max_association_limit: args.max_association_limit,
+        body_limit: args.body_limit,
+    };
     let app = Application::build(&args.listen, store, config).await?;
     let addr = app.local_addr();
     tracing::info!(%addr, database = %redact(&args.db.database), "assocd listening");
@@ -145,17 +236,34 @@ async fn token(cmd: TokenCommand) -> anyhow::Result<()> {
     match cmd {
         TokenCommand::Create { portal, scopes, db } => {
             let store = open_store(&db.database, &db.options()).await?;
-            let scopes = if scopes.is_empty() { all_scopes() } else { scopes };
+            let scopes = if scopes.is_empty() {
+                all_scopes()
+            } else {
+                scopes
+            };
             let secret = new_secret();
-            let info = store.put_token(&hash_secret(&secret), portal, &scopes).await?;
-            eprintln!("token {} for portal {} with {} scope(s)", info.id, info.portal_id, info.scopes.len());
+            let info = store
+                .put_token(&hash_secret(&secret), portal, &scopes)
+                .await?;
+            eprintln!(
+                "token {} for portal {} with {} scope(s)",
+                info.id,
+                info.portal_id,
+                info.scopes.len()
+            );
             println!("{secret}");
         }
         TokenCommand::List { db } => {
             let store = open_store(&db.database, &db.options()).await?;
             println!("id\tportal\tscopes\tcreated_at_ms");
             for t in store.list_tokens().await? {
-                println!("{}\t{}\t{}\t{}", t.id, t.portal_id, t.scopes.len(), t.created_at_ms);
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    t.id,
+                    t.portal_id,
+                    t.scopes.len(),
+                    t.created_at_ms
+                );
             }
         }
         TokenCommand::Revoke { id, db } => {

@@ -1,15 +1,22 @@
 //! SQL storage for assocd: one implementation of the `assocd_core::store` traits that runs on
 //! SQLite (the embedded default) and on PostgreSQL. The URL scheme picks the backend. The SQL is
-//! written once in the common dialect both engines accept; the differences (how a write
-//! transaction starts, retries on serialization failures, migrations) live in this file.
+//! written once in the common dialect both engines accept; the differences (how a connection is
+//! set up, how a write transaction starts, retries on serialization failures, timeouts,
+//! migrations, which errors mean "the database is away") live in this file.
+//!
+//! Several processes may share one PostgreSQL database: every write is one SERIALIZABLE
+//! transaction retried on serialization failures, so no rule depends on row locks or on state
+//! held in one process.
 
-mod labels;
 mod associations;
+mod dump;
+mod labels;
 mod limits;
 mod tokens;
 
 use assocd_core::{Error, ErrorKind};
 use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyPool, Executor, Row, Transaction};
 use std::time::Duration;
 
@@ -20,14 +27,33 @@ pub enum Backend {
     Postgres,
 }
 
+impl Backend {
+    /// The backend a database URL names: `postgres://`/`postgresql://` or else SQLite.
+    pub fn of_url(url: &str) -> Backend {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
 /// Connection settings (the server's CLI fills these in).
 #[derive(Debug, Clone)]
 pub struct ConnectOptions {
     /// PostgreSQL pool size (SQLite uses one writer and this many readers).
     pub max_connections: u32,
-    /// How long to wait for a connection before answering 503.
+    /// How long to wait for a connection (opening one included) before answering 503; on
+    /// SQLite also how long a writer waits for the file lock.
     pub connect_timeout: Duration,
-    /// PostgreSQL `statement_timeout`.
+    /// PostgreSQL `statement_timeout`: the longest one statement may run on the server.
     pub statement_timeout: Duration,
 }
 
@@ -41,6 +67,15 @@ impl Default for ConnectOptions {
     }
 }
 
+impl ConnectOptions {
+    /// The client-side bound on one write transaction attempt: a safety net for a connection
+    /// that went silent (a network partition sends no error; the server-side statement timeout
+    /// cannot fire on a server that is gone).
+    fn transaction_deadline(&self) -> Duration {
+        self.connect_timeout + self.statement_timeout * 2
+    }
+}
+
 /// The store: a reader pool and a writer pool (the same pool on PostgreSQL; a single
 /// connection on SQLite, which allows one writer at a time anyway).
 #[derive(Clone)]
@@ -48,35 +83,63 @@ pub struct SqlStore {
     read: AnyPool,
     write: AnyPool,
     backend: Backend,
+    tx_deadline: Duration,
 }
 
 /// First id handed to a portal's own association types: well above HubSpot's built-in ids,
 /// which are also skipped should the table ever reach this far.
 pub const FIRST_USER_TYPE_ID: i64 = 10_000;
 
-static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
-static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+/// The embedded migrations of `backend`. `ignore_missing`: a database migrated by a newer
+/// assocd (rolling upgrade) still opens here, since migrations only add.
+fn migrator(backend: Backend, lock: bool) -> Migrator {
+    let mut m = match backend {
+        Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+        Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
+    };
+    m.set_ignore_missing(true);
+    m.set_locking(lock);
+    m
+}
 
 impl SqlStore {
-    /// Connects to `url` (`sqlite://path`, a bare file path, or `postgres://…`).
+    /// Connects to `url` (`sqlite://path`, a bare file path, or `postgres://…`). On PostgreSQL
+    /// this waits up to `connect_timeout` for the server to answer.
     pub async fn connect(url: &str, opts: &ConnectOptions) -> anyhow_like::Result<Self> {
         sqlx::any::install_default_drivers();
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let tx_deadline = opts.transaction_deadline();
+        if Backend::of_url(url) == Backend::Postgres {
             let timeout_ms = opts.statement_timeout.as_millis();
             let pool = AnyPoolOptions::new()
-                .max_connections(opts.max_connections)
+                .max_connections(opts.max_connections.max(1))
+                .min_connections(0)
                 .acquire_timeout(opts.connect_timeout)
+                // A connection that died with a database restart is noticed (and replaced)
+                // here rather than failing a request.
+                .test_before_acquire(true)
+                .idle_timeout(Some(Duration::from_secs(300)))
+                .max_lifetime(Some(Duration::from_secs(1800)))
                 .after_connect(move |conn, _| {
                     Box::pin(async move {
-                        conn.execute(format!("SET statement_timeout = {timeout_ms}").as_str()).await?;
+                        conn.execute(format!("SET statement_timeout = {timeout_ms}").as_str())
+                            .await?;
+                        conn.execute("SET application_name = 'assocd'").await?;
                         Ok(())
                     })
                 })
                 .connect(url)
                 .await?;
-            return Ok(SqlStore { read: pool.clone(), write: pool, backend: Backend::Postgres });
+            return Ok(SqlStore {
+                read: pool.clone(),
+                write: pool,
+                backend: Backend::Postgres,
+                tx_deadline,
+            });
         }
-        let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
         let path = path.split('?').next().unwrap_or(path);
         if let Some(parent) = std::path::Path::new(path).parent() {
             if !parent.as_os_str().is_empty() {
@@ -84,38 +147,81 @@ impl SqlStore {
             }
         }
         let url = format!("sqlite://{path}?mode=rwc");
+        let busy_ms = opts.connect_timeout.as_millis();
         let write = AnyPoolOptions::new()
             .max_connections(1)
             .acquire_timeout(opts.connect_timeout)
-            .after_connect(|c, _| Box::pin(sqlite_pragmas(c)))
+            .after_connect(move |c, _| Box::pin(sqlite_pragmas(c, busy_ms)))
             .connect(&url)
             .await?;
         let read = AnyPoolOptions::new()
             .max_connections(opts.max_connections.max(1))
             .acquire_timeout(opts.connect_timeout)
-            .after_connect(|c, _| Box::pin(sqlite_pragmas(c)))
+            .after_connect(move |c, _| Box::pin(sqlite_pragmas(c, busy_ms)))
             .connect(&url)
             .await?;
-        Ok(SqlStore { read, write, backend: Backend::Sqlite })
+        Ok(SqlStore {
+            read,
+            write,
+            backend: Backend::Sqlite,
+            tx_deadline,
+        })
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
     }
 
-    /// Applies the embedded migrations (PostgreSQL: under sqlx's migration lock, so replicas
-    /// starting together never migrate at once).
+    /// Applies the embedded migrations. On PostgreSQL under sqlx's advisory lock, so replicas
+    /// starting together migrate one after the other (the later ones find nothing to do).
     pub async fn migrate(&self) -> anyhow_like::Result<()> {
-        match self.backend {
-            Backend::Sqlite => SQLITE_MIGRATOR.run(&self.write).await?,
-            Backend::Postgres => POSTGRES_MIGRATOR.run(&self.write).await?,
+        self.migrate_with_lock(true).await
+    }
+
+    /// Applies the embedded migrations; `lock: false` skips the advisory lock, for engines that
+    /// lack `pg_advisory_lock` (then run `assocd migrate` once, alone, before the replicas).
+    pub async fn migrate_with_lock(&self, lock: bool) -> anyhow_like::Result<()> {
+        // A connection of its own, outside the pool: waiting for the lock or running a long
+        // migration must not be cut by the statement timeout meant for requests.
+        let mut conn = self.write.acquire().await?.detach();
+        if self.backend == Backend::Postgres {
+            conn.execute("SET statement_timeout = 0").await?;
         }
+        migrator(self.backend, lock).run(&mut conn).await?;
         Ok(())
+    }
+
+    /// Versions of the embedded migrations the database has not applied yet.
+    pub async fn pending_migrations(&self) -> Result<Vec<i64>, Error> {
+        let applied: Vec<i64> =
+            match sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                .fetch_all(&self.read)
+                .await
+            {
+                Ok(v) => v,
+                // No bookkeeping table: nothing was ever applied.
+                Err(sqlx::Error::Database(db))
+                    if matches!(db.code().as_deref(), Some("42P01"))
+                        || db.message().contains("no such table") =>
+                {
+                    Vec::new()
+                }
+                Err(e) => return Err(db_error(e)),
+            };
+        Ok(migrator(self.backend, false)
+            .iter()
+            .map(|m| m.version)
+            .filter(|v| !applied.contains(v))
+            .collect())
     }
 
     /// Answers whether the database is reachable.
     pub async fn ping(&self) -> Result<(), Error> {
-        sqlx::query("SELECT 1").execute(&self.read).await.map(|_| ()).map_err(db_error)
+        sqlx::query("SELECT 1")
+            .execute(&self.read)
+            .await
+            .map(|_| ())
+            .map_err(db_error)
     }
 
     pub async fn close(&self) {
@@ -126,17 +232,23 @@ impl SqlStore {
     async fn begin_write(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
         match self.backend {
             Backend::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.write.begin_with("BEGIN ISOLATION LEVEL SERIALIZABLE").await,
+            Backend::Postgres => {
+                self.write
+                    .begin_with("BEGIN ISOLATION LEVEL SERIALIZABLE")
+                    .await
+            }
         }
     }
 }
 
 /// WAL lets readers run beside the writer; synchronous=FULL makes every acknowledged commit
-/// durable before the answer leaves.
-async fn sqlite_pragmas(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
+/// durable before the answer leaves; another process holding the write lock is waited for
+/// `busy_ms`.
+async fn sqlite_pragmas(conn: &mut sqlx::AnyConnection, busy_ms: u128) -> Result<(), sqlx::Error> {
     conn.execute("PRAGMA journal_mode = WAL").await?;
     conn.execute("PRAGMA synchronous = FULL").await?;
-    conn.execute("PRAGMA busy_timeout = 5000").await?;
+    conn.execute(format!("PRAGMA busy_timeout = {busy_ms}").as_str())
+        .await?;
     Ok(())
 }
 
@@ -145,10 +257,12 @@ pub mod anyhow_like {
     pub type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 }
 
-/// An error inside a write transaction: a database failure (maybe retryable) or a domain answer.
+/// An error inside a write transaction: a database failure (maybe retryable), a domain answer,
+/// or an attempt that outlived the client-side deadline.
 pub(crate) enum TxError {
     Db(sqlx::Error),
     Domain(Error),
+    Deadline,
 }
 
 impl From<sqlx::Error> for TxError {
@@ -163,11 +277,17 @@ impl From<Error> for TxError {
     }
 }
 
+/// SQLSTATEs after which the same transaction may simply run again: serialization failure and
+/// deadlock (PostgreSQL), and CockroachDB-style restarts share 40001.
+const RETRY_CODES: [&str; 2] = ["40001", "40P01"];
+
 impl TxError {
     fn is_retryable(&self) -> bool {
         match self {
             TxError::Db(sqlx::Error::Database(db)) => {
-                matches!(db.code().as_deref(), Some("40001") | Some("40P01"))
+                db.code()
+                    .as_deref()
+                    .is_some_and(|c| RETRY_CODES.contains(&c))
                     || db.message().contains("database is locked")
             }
             _ => false,
@@ -178,23 +298,50 @@ impl TxError {
         match self {
             TxError::Db(e) => db_error(e),
             TxError::Domain(e) => e,
+            TxError::Deadline => {
+                tracing::warn!("database transaction outlived its deadline");
+                Error::unavailable(UNAVAILABLE)
+            }
         }
     }
+}
+
+const UNAVAILABLE: &str = "The database is unavailable; try again shortly";
+
+/// SQLSTATE classes and codes that mean "the database is away or overloaded, try again":
+/// connection exceptions (08), insufficient resources (53), operator intervention (57: admin
+/// shutdown, crash shutdown, cannot connect now, and 57014 query canceled = statement
+/// timeout), a read-only standby after a failover (25006), and serialization failures that
+/// outlived every retry (40001, 40P01).
+fn is_transient_code(code: &str) -> bool {
+    code.starts_with("08")
+        || code.starts_with("53")
+        || code.starts_with("57")
+        || matches!(code, "25006" | "40001" | "40P01")
 }
 
 /// Maps a database failure to the domain error the API turns into HubSpot's body.
 pub(crate) fn db_error(e: sqlx::Error) -> Error {
     match &e {
-        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Protocol(_) => {
             tracing::warn!(error = %e, "database unavailable");
-            Error::unavailable("The database is unavailable; try again shortly")
+            Error::unavailable(UNAVAILABLE)
         }
-        sqlx::Error::Database(db) if db.is_unique_violation() => {
-            Error::new(ErrorKind::Conflict, "An object with the same unique name already exists")
-        }
-        sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("57P01" | "57P02" | "57P03" | "08006" | "08001" | "08003")) => {
+        sqlx::Error::Database(db) if db.is_unique_violation() => Error::new(
+            ErrorKind::Conflict,
+            "An object with the same unique name already exists",
+        ),
+        sqlx::Error::Database(db)
+            if db.code().as_deref().is_some_and(is_transient_code)
+                || db.message().contains("database is locked") =>
+        {
             tracing::warn!(error = %e, "database unavailable");
-            Error::unavailable("The database is unavailable; try again shortly")
+            Error::unavailable(UNAVAILABLE)
         }
         _ => {
             tracing::error!(error = ?e, "database error");
@@ -204,22 +351,27 @@ pub(crate) fn db_error(e: sqlx::Error) -> Error {
 }
 
 /// Runs `$body` in a write transaction, retrying serialization failures, and maps errors.
-/// `$body` may use `?` on sqlx and domain errors; its value is returned after commit.
+/// `$body` may use `?` on sqlx and domain errors; its value is returned after commit. Each
+/// attempt is bounded by the store's client-side deadline.
 macro_rules! write_tx {
     ($store:expr, |$tx:ident| $body:expr) => {{
         let mut attempt = 0u32;
         loop {
-            let result: Result<_, $crate::TxError> = async {
+            let attempt_fut = async {
                 let mut $tx = $store.begin_write().await?;
                 let value = $body;
                 $tx.commit().await?;
                 Ok(value)
-            }
-            .await;
+            };
+            let result: Result<_, $crate::TxError> =
+                match tokio::time::timeout($store.tx_deadline, attempt_fut).await {
+                    Ok(r) => r,
+                    Err(_) => Err($crate::TxError::Deadline),
+                };
             match result {
-                Err(e) if e.is_retryable() && attempt < 10 => {
+                Err(e) if e.is_retryable() && attempt < $crate::MAX_RETRIES => {
                     attempt += 1;
-                    tokio::time::sleep(std::time::Duration::from_millis(2u64 << attempt.min(6))).await;
+                    tokio::time::sleep($crate::retry_backoff(attempt)).await;
                 }
                 other => break other.map_err($crate::TxError::into_error),
             }
@@ -227,6 +379,22 @@ macro_rules! write_tx {
     }};
 }
 pub(crate) use write_tx;
+
+/// How often a write transaction is retried after a serialization failure.
+pub(crate) const MAX_RETRIES: u32 = 20;
+
+/// Exponential backoff (capped at ~128 ms) with jitter, so transactions that collided on two
+/// replicas do not collide again in lockstep.
+pub(crate) fn retry_backoff(attempt: u32) -> Duration {
+    let base = 2u64 << attempt.min(6);
+    let noise = u64::from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .subsec_nanos(),
+    );
+    Duration::from_millis(base / 2 + noise % base)
+}
 
 pub(crate) fn get_i64(row: &AnyRow, col: &str) -> Result<i64, sqlx::Error> {
     row.try_get::<i64, _>(col)

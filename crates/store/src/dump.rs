@@ -1,0 +1,411 @@
+//! Export and import of whole tables (`assocd_core::dump`). The tables and their columns are
+//! read from the database's own catalog, so a table added by a later migration is carried along
+//! without code here; `_sqlx_migrations` stays behind (each database has its own history).
+
+use crate::{db_error, Backend, SqlStore};
+use assocd_core::dump::{
+    DumpInfo, DumpSink, DumpSource, DumpStore, DumpTable, DumpValue, ImportSummary,
+};
+use assocd_core::store::Result;
+use assocd_core::{Error, ErrorKind, PortalId};
+use async_trait::async_trait;
+use futures_util::TryStreamExt;
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::query::Query;
+use sqlx::{Any, AnyConnection, Row};
+
+/// How a column's values are read and bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Int,
+    Float,
+    Bool,
+    Text,
+}
+
+impl Kind {
+    fn of_declared(declared: &str) -> Option<Kind> {
+        let t = declared.to_ascii_lowercase();
+        if t.contains("int") {
+            Some(Kind::Int)
+        } else if t.contains("bool") {
+            Some(Kind::Bool)
+        } else if t.contains("char") || t.contains("text") || t.contains("clob") {
+            Some(Kind::Text)
+        } else if t.contains("real") || t.contains("floa") || t.contains("doub") {
+            Some(Kind::Float)
+        } else {
+            None
+        }
+    }
+}
+
+struct Table {
+    name: String,
+    columns: Vec<(String, Kind)>,
+}
+
+impl Table {
+    fn has_portal(&self) -> bool {
+        self.columns.iter().any(|(c, _)| c == "portal_id")
+    }
+    fn kind_of(&self, column: &str) -> Option<Kind> {
+        self.columns
+            .iter()
+            .find(|(c, _)| c == column)
+            .map(|(_, k)| *k)
+    }
+}
+
+fn quote(ident: &str) -> String {
+    format!("\"{}\"", ident.replace('"', "\"\""))
+}
+
+fn dump_error(message: impl Into<String>) -> Error {
+    Error::new(ErrorKind::Validation, message)
+}
+
+/// The tables of the current database (schema), with their columns, in name order.
+async fn catalog(conn: &mut AnyConnection, backend: Backend) -> Result<Vec<Table>, sqlx::Error> {
+    let (tables_sql, columns_sql) = match backend {
+        Backend::Sqlite => (
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
+               AND name <> '_sqlx_migrations' ORDER BY name",
+            "SELECT name, type FROM pragma_table_info($1) ORDER BY cid",
+        ),
+        Backend::Postgres => (
+            "SELECT table_name::text FROM information_schema.tables
+              WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'
+                AND table_name <> '_sqlx_migrations' ORDER BY 1",
+            "SELECT column_name::text, data_type::text FROM information_schema.columns
+              WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
+        ),
+    };
+    let names: Vec<String> = sqlx::query_scalar(tables_sql).fetch_all(&mut *conn).await?;
+    let mut tables = Vec::with_capacity(names.len());
+    for name in names {
+        let rows = sqlx::query(columns_sql)
+            .bind(&name)
+            .fetch_all(&mut *conn)
+            .await?;
+        let mut columns = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let column: String = row.try_get(0)?;
+            let declared: String = row.try_get(1)?;
+            let kind = Kind::of_declared(&declared).ok_or_else(|| {
+                sqlx::Error::Protocol(format!(
+                    "column {name}.{column} has type {declared}, which dumps do not carry"
+                ))
+            })?;
+            columns.push((column, kind));
+        }
+        tables.push(Table { name, columns });
+    }
+    Ok(tables)
+}
+
+async fn schema_version(conn: &mut AnyConnection) -> Result<i64, sqlx::Error> {
+    let v: Option<i64> =
+        sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
+            .fetch_one(&mut *conn)
+            .await?;
+    Ok(v.unwrap_or(0))
+}
+
+fn read_value(row: &AnyRow, i: usize, kind: Kind) -> Result<DumpValue, sqlx::Error> {
+    Ok(match kind {
+        Kind::Int => row
+            .try_get::<Option<i64>, _>(i)?
+            .map_or(DumpValue::Null, DumpValue::Int),
+        Kind::Float => row
+            .try_get::<Option<f64>, _>(i)?
+            .map_or(DumpValue::Null, DumpValue::Float),
+        Kind::Bool => row
+            .try_get::<Option<bool>, _>(i)?
+            .map_or(DumpValue::Null, DumpValue::Bool),
+        Kind::Text => row
+            .try_get::<Option<String>, _>(i)?
+            .map_or(DumpValue::Null, DumpValue::Text),
+    })
+}
+
+/// Binds `value` as the column's own type, so a NULL is typed right and a dump from the other
+/// engine (an integer where this one keeps a boolean) still fits.
+fn bind<'q>(
+    q: Query<'q, Any, AnyArguments<'q>>,
+    value: &DumpValue,
+    kind: Kind,
+    at: &str,
+) -> Result<Query<'q, Any, AnyArguments<'q>>> {
+    let mismatch = || {
+        dump_error(format!(
+            "{at}: value {value:?} does not fit a {kind:?} column"
+        ))
+    };
+    Ok(match (kind, value) {
+        (Kind::Int, DumpValue::Null) => q.bind(None::<i64>),
+        (Kind::Int, DumpValue::Int(i)) => q.bind(*i),
+        (Kind::Int, DumpValue::Bool(b)) => q.bind(i64::from(*b)),
+        (Kind::Float, DumpValue::Null) => q.bind(None::<f64>),
+        (Kind::Float, DumpValue::Float(f)) => q.bind(*f),
+        (Kind::Float, DumpValue::Int(i)) => q.bind(*i as f64),
+        (Kind::Bool, DumpValue::Null) => q.bind(None::<bool>),
+        (Kind::Bool, DumpValue::Bool(b)) => q.bind(*b),
+        (Kind::Bool, DumpValue::Int(i @ (0 | 1))) => q.bind(*i == 1),
+        (Kind::Text, DumpValue::Null) => q.bind(None::<String>),
+        (Kind::Text, DumpValue::Text(s)) => q.bind(s.clone()),
+        _ => return Err(mismatch()),
+    })
+}
+
+#[async_trait]
+impl DumpStore for SqlStore {
+    #[tracing::instrument(skip(self, sink))]
+    async fn export(&self, portal: Option<PortalId>, sink: &mut dyn DumpSink) -> Result<DumpInfo> {
+        // One snapshot for every table, so the dump is consistent while replicas keep writing.
+        let begin = match self.backend {
+            Backend::Sqlite => "BEGIN",
+            Backend::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        };
+        let mut tx = self.read.begin_with(begin).await.map_err(db_error)?;
+        let tables = catalog(&mut tx, self.backend).await.map_err(db_error)?;
+        if tables.is_empty() {
+            return Err(dump_error("the database holds no assocd tables: nothing to export"));
+        }
+        let mut info = DumpInfo {
+            schema_version: schema_version(&mut tx).await.map_err(db_error)?,
+            backend: self.backend.as_str().to_string(),
+            portal,
+            tables: Vec::with_capacity(tables.len()),
+        };
+        let filter = |t: &Table| match portal {
+            Some(_) if t.has_portal() => " WHERE portal_id = $1",
+            _ => "",
+        };
+        for t in &tables {
+            let sql = format!("SELECT COUNT(*) FROM {}{}", quote(&t.name), filter(t));
+            let mut q = sqlx::query_scalar::<_, i64>(&sql);
+            if let (Some(p), true) = (portal, t.has_portal()) {
+                q = q.bind(p);
+            }
+            let rows = q.fetch_one(&mut *tx).await.map_err(db_error)?;
+            let columns = t.columns.iter().map(|(c, _)| c.clone()).collect();
+            info.tables.push(DumpTable {
+                name: t.name.clone(),
+                columns,
+                rows: rows as u64,
+            });
+        }
+        sink.start(&info)?;
+        for (index, t) in tables.iter().enumerate() {
+            let columns: Vec<String> = t.columns.iter().map(|(c, _)| quote(c)).collect();
+            let order: Vec<String> = (1..=columns.len()).map(|i| i.to_string()).collect();
+            let sql = format!(
+                "SELECT {} FROM {}{} ORDER BY {}",
+                columns.join(", "),
+                quote(&t.name),
+                filter(t),
+                order.join(", ")
+            );
+            let mut q = sqlx::query(&sql);
+            if let (Some(p), true) = (portal, t.has_portal()) {
+                q = q.bind(p);
+            }
+            let mut rows = q.fetch(&mut *tx);
+            while let Some(row) = rows.try_next().await.map_err(db_error)? {
+                let values = t
+                    .columns
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (_, kind))| read_value(&row, i, *kind))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(db_error)?;
+                sink.row(index, values)?;
+            }
+        }
+        tx.commit().await.map_err(db_error)?;
+        Ok(info)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn import(&self, source: &mut dyn DumpSource) -> Result<ImportSummary> {
+        let info = source.info().clone();
+        let known = crate::migrator(self.backend, false)
+            .iter()
+            .map(|m| m.version)
+            .max()
+            .unwrap_or(0);
+        if info.schema_version > known {
+            return Err(dump_error(format!(
+                "the dump comes from a newer assocd (schema {}, this one knows {known}); import it with that version",
+                info.schema_version
+            )));
+        }
+        // A plain transaction, not a retried SERIALIZABLE one: the input cannot be read twice.
+        // Keys and unique indexes still refuse anything that clashes.
+        let begin = match self.backend {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
+        };
+        let mut tx = self.write.begin_with(begin).await.map_err(db_error)?;
+        let catalog = catalog(&mut tx, self.backend).await.map_err(db_error)?;
+        let mut targets = Vec::with_capacity(info.tables.len());
+        for t in &info.tables {
+            let target = catalog.iter().find(|c| c.name == t.name).ok_or_else(|| {
+                dump_error(format!(
+                    "the dump has a table {} this database lacks",
+                    t.name
+                ))
+            })?;
+            let kinds = t
+                .columns
+                .iter()
+                .map(|c| {
+                    target.kind_of(c).ok_or_else(|| {
+                        dump_error(format!("this database lacks column {}.{c}", t.name))
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            targets.push(kinds);
+        }
+        let mut summary = ImportSummary::default();
+        let mut seen = vec![0u64; info.tables.len()];
+        let mut batch = Batch::default();
+        while let Some((index, values)) = source.next_row()? {
+            let table = info
+                .tables
+                .get(index)
+                .ok_or_else(|| dump_error(format!("row for unknown table #{index}")))?;
+            if values.len() != table.columns.len() {
+                return Err(dump_error(format!(
+                    "a row of {} has {} values for {} columns",
+                    table.name,
+                    values.len(),
+                    table.columns.len()
+                )));
+            }
+            seen[index] += 1;
+            if batch.table != Some(index) || batch.rows.len() >= batch_rows(table.columns.len()) {
+                batch
+                    .flush(&mut tx, self.backend, &info, &targets, &mut summary)
+                    .await?;
+                batch.table = Some(index);
+            }
+            batch.rows.push(values);
+        }
+        batch
+            .flush(&mut tx, self.backend, &info, &targets, &mut summary)
+            .await?;
+        for (t, n) in info.tables.iter().zip(&seen) {
+            if t.rows != *n {
+                return Err(dump_error(format!(
+                    "the dump is incomplete: table {} has {n} rows, its header announces {}; nothing was imported",
+                    t.name, t.rows
+                )));
+            }
+        }
+        tx.commit().await.map_err(db_error)?;
+        Ok(summary)
+    }
+}
+
+/// Rows per INSERT: well under SQLite's and PostgreSQL's limits on bound parameters.
+fn batch_rows(columns: usize) -> usize {
+    (900 / columns.max(1)).max(1)
+}
+
+/// Rows of one table waiting to be inserted together.
+#[derive(Default)]
+struct Batch {
+    table: Option<usize>,
+    rows: Vec<Vec<DumpValue>>,
+}
+
+impl Batch {
+    async fn flush(
+        &mut self,
+        conn: &mut AnyConnection,
+        backend: Backend,
+        info: &DumpInfo,
+        targets: &[Vec<Kind>],
+        summary: &mut ImportSummary,
+    ) -> Result<()> {
+        let (Some(index), false) = (self.table, self.rows.is_empty()) else {
+            return Ok(());
+        };
+        let table = &info.tables[index];
+        let kinds = &targets[index];
+        let n = table.columns.len();
+        let tuples: Vec<String> = (0..self.rows.len())
+            .map(|r| {
+                format!(
+                    "({})",
+                    (1..=n)
+                        .map(|c| format!("${}", r * n + c))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
+            .collect();
+        let columns: Vec<String> = table.columns.iter().map(|c| quote(c)).collect();
+        let sql = format!(
+            "INSERT INTO {} ({}) VALUES {} ON CONFLICT DO NOTHING",
+            quote(&table.name),
+            columns.join(", "),
+            tuples.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for row in &self.rows {
+            for (value, kind) in row.iter().zip(kinds) {
+                q = bind(q, value, *kind, &table.name)?;
+            }
+        }
+        let inserted = q
+            .execute(&mut *conn)
+            .await
+            .map_err(db_error)?
+            .rows_affected();
+        summary.inserted += inserted;
+        if inserted < self.rows.len() as u64 {
+            // Some rows clashed: each must already be stored exactly as dumped.
+            let same = if backend == Backend::Sqlite {
+                "IS"
+            } else {
+                "IS NOT DISTINCT FROM"
+            };
+            let conds: Vec<String> = columns
+                .iter()
+                .enumerate()
+                .map(|(i, c)| format!("{c} {same} ${}", i + 1))
+                .collect();
+            let sql = format!(
+                "SELECT COUNT(*) FROM {} WHERE {}",
+                quote(&table.name),
+                conds.join(" AND ")
+            );
+            let mut unchanged = 0u64;
+            for row in &self.rows {
+                let mut q = sqlx::query(&sql);
+                for (value, kind) in row.iter().zip(kinds) {
+                    q = bind(q, value, *kind, &table.name)?;
+                }
+                let found: i64 = q
+                    .fetch_one(&mut *conn)
+                    .await
+                    .and_then(|r| r.try_get(0))
+                    .map_err(db_error)?;
+                if found == 0 {
+                    return Err(Error::new(
+                        ErrorKind::Conflict,
+                        format!("a row of {} clashes with different data already stored ({row:?}); nothing was imported", table.name),
+                    ));
+                }
+                unchanged += 1;
+            }
+            // Every row is present; the ones not inserted just now were there before.
+            summary.unchanged += unchanged - inserted;
+        }
+        self.rows.clear();
+        Ok(())
+    }
+}
