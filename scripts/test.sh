@@ -13,6 +13,11 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n=== %s\n' "$*"; }
 
+# Everything is also written to a log, from which the closing summary line is counted.
+mkdir -p target
+LOG=target/test-run.log
+exec > >(tee "$LOG") 2>&1
+
 if [ -z "${SKIP_POSTGRES:-}" ]; then
   step "PostgreSQL"
   PG_URL=$(scripts/ensure-postgres.sh)
@@ -49,3 +54,7 @@ step "benchmark smoke pass (one second per scenario)"
 scripts/bench-smoke.sh
 
 step "all tests passed"
+# One closing line over every runner: cargo's "test result" lines and the conformance summaries.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     /^conformance: [0-9]+ passed, [0-9]+ failed/ { p += $2; f += $4 }
+     END { printf "summary: %d passed, %d failed\n", p, f }' "$LOG"

@@ -1,0 +1,165 @@
+//! The scenarios: what each sends, which answer counts as success, and which ceiling it is
+//! compared with.
+
+use crate::dataset::{self, batch_ok, contacts_of, create_body, R5_FIRST_ASSOCIATION};
+use crate::load::{bearer, mix, MakeReq, Req};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// What a scenario's throughput is divided by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ceiling {
+    /// The axum ceiling's fixed 200-byte GET, at the same concurrency.
+    HttpGet,
+    /// The axum ceiling parsing and echoing a 100-input batch, at the same concurrency.
+    HttpEcho,
+    /// The rusqlite insert loop (rows/s), compared with the rows assocd writes.
+    SqliteInsert,
+}
+
+impl Ceiling {
+    pub fn name(self) -> &'static str {
+        match self {
+            Ceiling::HttpGet => "axum GET",
+            Ceiling::HttpEcho => "axum POST echo",
+            Ceiling::SqliteInsert => "SQLite insert",
+        }
+    }
+}
+
+pub struct Scenario {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub ceiling: Ceiling,
+    /// Database rows written per request (R5), for the storage ratio.
+    pub rows_per_request: u64,
+    /// Needs preloaded associations (R1, R6).
+    pub needs_data: bool,
+    pub ok: fn(u16) -> bool,
+    pub make: MakeReq,
+}
+
+/// R5 takes fresh associations from here across all its runs, so no run re-creates
+/// existing ones.
+static NEXT_R5: AtomicU64 = AtomicU64::new(R5_FIRST_ASSOCIATION);
+
+/// Associations R5 has sent so far (in every run of this process).
+pub fn r5_sent() -> u64 {
+    NEXT_R5.load(Ordering::Relaxed) - R5_FIRST_ASSOCIATION
+}
+
+const LABELS: &str = "/crm/v4/associations/contacts/companies/labels";
+
+/// Inputs per R5 and R6 request.
+pub const BATCH: u64 = 100;
+
+fn is(status: u16, want: u16) -> bool {
+    status == want
+}
+
+/// Every scenario, against a database holding the first `associations` associations.
+pub fn all(token: &str, associations: u64) -> Vec<Scenario> {
+    let contacts = contacts_of(associations).max(1);
+    let auth = bearer(token);
+    let t = auth.clone();
+    let r1: MakeReq = Arc::new(move |seq| {
+        let contact = 1 + mix(seq) % contacts;
+        Req::get(
+            format!("/crm/v4/objects/contacts/{contact}/associations/companies?limit=10"),
+            &t,
+        )
+    });
+    let t = auth.clone();
+    let r6: MakeReq = Arc::new(move |seq| {
+        let ids: Vec<String> = (0..BATCH)
+            .map(|i| format!(r#"{{"id":"{}"}}"#, 1 + mix(seq * BATCH + i) % contacts))
+            .collect();
+        Req::post(
+            "/crm/v4/associations/contacts/companies/batch/read",
+            format!(r#"{{"inputs":[{}]}}"#, ids.join(",")),
+            &t,
+        )
+    });
+    let t = auth.clone();
+    let r5: MakeReq = Arc::new(move |_| {
+        let start = NEXT_R5.fetch_add(BATCH, Ordering::Relaxed);
+        Req::post(dataset::CREATE_PATH, create_body(start..start + BATCH), &t)
+    });
+    let c5 = Req::post(
+        "/crm/v4/associations/definitions/configurations/deals/contacts/batch/purge",
+        r#"{"inputs":[{"category":"HUBSPOT_DEFINED","typeId":3}]}"#,
+        &auth,
+    );
+    let c5: MakeReq = Arc::new(move |_| c5.clone());
+    let s1 = Req::get(LABELS, &auth);
+    let s1: MakeReq = Arc::new(move |_| s1.clone());
+    let e401 = Req::get(
+        LABELS,
+        &bearer("pat-na1-00000000-0000-0000-0000-000000000000"),
+    );
+    let e401: MakeReq = Arc::new(move |_| e401.clone());
+    vec![
+        Scenario {
+            id: "R1",
+            title: "list a record's associations (10 results)",
+            ceiling: Ceiling::HttpGet,
+            rows_per_request: 0,
+            needs_data: true,
+            ok: |s| is(s, 200),
+            make: r1,
+        },
+        Scenario {
+            id: "R6",
+            title: "batch read of 100 records (10 results each)",
+            ceiling: Ceiling::HttpEcho,
+            rows_per_request: 0,
+            needs_data: true,
+            ok: |s| is(s, 200),
+            make: r6,
+        },
+        Scenario {
+            id: "R5",
+            title: "batch create of 100 associations, limit on the pair",
+            ceiling: Ceiling::SqliteInsert,
+            rows_per_request: BATCH * 2,
+            needs_data: false,
+            ok: batch_ok,
+            make: r5,
+        },
+        Scenario {
+            id: "C5",
+            title: "batch purge of limits (204)",
+            ceiling: Ceiling::HttpGet,
+            rows_per_request: 0,
+            needs_data: false,
+            ok: |s| is(s, 204),
+            make: c5,
+        },
+        Scenario {
+            id: "S1",
+            title: "labels list",
+            ceiling: Ceiling::HttpGet,
+            rows_per_request: 0,
+            needs_data: false,
+            ok: |s| is(s, 200),
+            make: s1,
+        },
+        Scenario {
+            id: "401",
+            title: "bad token (error path)",
+            ceiling: Ceiling::HttpGet,
+            rows_per_request: 0,
+            needs_data: false,
+            ok: |s| is(s, 401),
+            make: e401,
+        },
+    ]
+}
+
+/// R1 only, for the growth measurement.
+pub fn r1(token: &str, associations: u64) -> Scenario {
+    all(token, associations)
+        .into_iter()
+        .next()
+        .expect("R1 is first")
+}
