@@ -18,7 +18,11 @@ pub enum ApiError {
     /// The token has none of the scopes the operation accepts.
     MissingScopes(Vec<String>),
     /// Bad input detected while parsing, with per-field details.
-    Invalid { message: String, details: Vec<ErrorDetail>, context: BTreeMap<String, Vec<String>> },
+    Invalid {
+        message: String,
+        details: Vec<ErrorDetail>,
+        context: BTreeMap<String, Vec<String>>,
+    },
     /// Unknown route.
     NotFound,
     /// Known route, wrong method.
@@ -37,7 +41,11 @@ impl From<Error> for ApiError {
 
 impl ApiError {
     pub fn invalid(message: impl Into<String>) -> Self {
-        ApiError::Invalid { message: message.into(), details: Vec::new(), context: BTreeMap::new() }
+        ApiError::Invalid {
+            message: message.into(),
+            details: Vec::new(),
+            context: BTreeMap::new(),
+        }
     }
 }
 
@@ -85,7 +93,10 @@ pub fn status_of(kind: ErrorKind) -> (StatusCode, &'static str) {
         ErrorKind::Validation => (StatusCode::BAD_REQUEST, "VALIDATION_ERROR"),
         ErrorKind::NotFound => (StatusCode::NOT_FOUND, "OBJECT_NOT_FOUND"),
         ErrorKind::Conflict => (StatusCode::CONFLICT, "OBJECT_ALREADY_EXISTS"),
-        ErrorKind::TooManyTypes => (StatusCode::from_u16(437).expect("437 is a valid status"), "VALIDATION_ERROR"),
+        ErrorKind::TooManyTypes => (
+            StatusCode::from_u16(437).expect("437 is a valid status"),
+            "VALIDATION_ERROR",
+        ),
         ErrorKind::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE"),
         ErrorKind::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
     }
@@ -163,7 +174,10 @@ impl IntoResponse for ApiError {
         let (status, body) = self.parts();
         let id = body.correlation_id.clone();
         let mut response = (status, crate::wire::json_bytes(&body)).into_response();
-        response.headers_mut().insert(axum::http::header::CONTENT_TYPE, HeaderValue::from_static(crate::wire::JSON_UTF8));
+        response.headers_mut().insert(
+            axum::http::header::CONTENT_TYPE,
+            HeaderValue::from_static(crate::wire::JSON_UTF8),
+        );
         response.extensions_mut().insert(CorrelationId(id));
         response
     }

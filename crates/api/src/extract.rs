@@ -9,8 +9,8 @@ use assocd_core::{ObjectType, Pair, PortalId};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
-use axum::http::request::Parts;
 use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
 
 /// The authenticated caller. Scopes are checked per operation by `authorize`.
 pub struct Caller {
@@ -22,10 +22,17 @@ impl Caller {
     /// The caller's portal, if its token carries one of the scopes HubSpot's spec lists for `op`.
     pub fn authorize(&self, op: Operation) -> Result<PortalId, ApiError> {
         let required = scopes::required(self.family.scope_key(), op);
-        if self.token.scopes.iter().any(|s| required.contains(&s.as_str())) {
+        if self
+            .token
+            .scopes
+            .iter()
+            .any(|s| required.contains(&s.as_str()))
+        {
             Ok(self.token.portal_id)
         } else {
-            Err(ApiError::MissingScopes(required.iter().map(|s| s.to_string()).collect()))
+            Err(ApiError::MissingScopes(
+                required.iter().map(|s| s.to_string()).collect(),
+            ))
         }
     }
 }
@@ -34,14 +41,29 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let family = parts.extensions.get::<Family>().copied().unwrap_or(Family::Legacy);
-        let header = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or(ApiError::Unauthenticated)?;
-        let (scheme, secret) = header.trim().split_once(' ').ok_or(ApiError::Unauthenticated)?;
+        let family = parts
+            .extensions
+            .get::<Family>()
+            .copied()
+            .unwrap_or(Family::Legacy);
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or(ApiError::Unauthenticated)?;
+        let (scheme, secret) = header
+            .trim()
+            .split_once(' ')
+            .ok_or(ApiError::Unauthenticated)?;
         let secret = secret.trim();
         if !scheme.eq_ignore_ascii_case("bearer") || secret.is_empty() || secret.len() > 512 {
             return Err(ApiError::Unauthenticated);
         }
-        let token = state.tokens.lookup(&hash_secret(secret), state.store.as_ref()).await?.ok_or(ApiError::Unauthenticated)?;
+        let token = state
+            .tokens
+            .lookup(&hash_secret(secret), state.store.as_ref())
+            .await?
+            .ok_or(ApiError::Unauthenticated)?;
         Ok(Caller { token, family })
     }
 }
@@ -72,14 +94,19 @@ impl Params {
 
     /// `{fromObjectType}/{toObjectType}` at `idx` and `idx + 1`.
     pub fn pair(&self, idx: usize) -> Result<Pair, ApiError> {
-        Ok(Pair::new(self.object_type(idx)?, self.object_type(idx + 1)?))
+        Ok(Pair::new(
+            self.object_type(idx)?,
+            self.object_type(idx + 1)?,
+        ))
     }
 
     /// An int32 path parameter such as `associationTypeId` or `userId`.
     pub fn int32(&self, idx: usize, name: &str) -> Result<i32, ApiError> {
         let raw = self.get(idx);
         raw.parse::<i32>().map_err(|_| {
-            let mut e = ApiError::invalid(format!("Invalid path parameter {name}: '{raw}' is not a 32-bit integer"));
+            let mut e = ApiError::invalid(format!(
+                "Invalid path parameter {name}: '{raw}' is not a 32-bit integer"
+            ));
             if let ApiError::Invalid { context, .. } = &mut e {
                 context.insert(name.to_string(), vec![raw.to_string()]);
             }
@@ -107,10 +134,15 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         match Bytes::from_request(req, state).await {
             Ok(b) => Ok(RawBody(b)),
-            Err(BytesRejection::FailedToBufferBody(e)) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+            Err(BytesRejection::FailedToBufferBody(e))
+                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE =>
+            {
                 Err(ApiError::PayloadTooLarge)
             }
-            Err(e) => Err(ApiError::invalid(format!("Could not read the request body: {}", e.body_text()))),
+            Err(e) => Err(ApiError::invalid(format!(
+                "Could not read the request body: {}",
+                e.body_text()
+            ))),
         }
     }
 }

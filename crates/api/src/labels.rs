@@ -15,8 +15,14 @@ use serde::{Deserialize, Serialize};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/{fromObjectType}/{toObjectType}/labels", get(list).post(create).put(update))
-        .route("/{fromObjectType}/{toObjectType}/labels/{associationTypeId}", delete(remove))
+        .route(
+            "/{fromObjectType}/{toObjectType}/labels",
+            get(list).post(create).put(update),
+        )
+        .route(
+            "/{fromObjectType}/{toObjectType}/labels/{associationTypeId}",
+            delete(remove),
+        )
 }
 
 /// Longest `name`, `label` or `inverseLabel` accepted.
@@ -59,7 +65,13 @@ struct UpdateRequest {
     inverse_label: Option<String>,
 }
 
-fn spec(family: Family, pair: &Pair, category: Category, type_id: TypeId, label: Option<String>) -> SpecWithLabel {
+fn spec(
+    family: Family,
+    pair: &Pair,
+    category: Category,
+    type_id: TypeId,
+    label: Option<String>,
+) -> SpecWithLabel {
     let typed = family == Family::Dated("2026-09");
     SpecWithLabel {
         category,
@@ -74,12 +86,24 @@ fn user_spec(family: Family, l: UserLabel) -> SpecWithLabel {
     spec(family, &l.pair, Category::UserDefined, l.type_id, l.label)
 }
 
-async fn list(caller: Caller, State(state): State<AppState>, params: Params) -> Result<Response, ApiError> {
+async fn list(
+    caller: Caller,
+    State(state): State<AppState>,
+    params: Params,
+) -> Result<Response, ApiError> {
     let portal = caller.authorize(Operation::S1)?;
     let pair = params.pair(0)?;
     let mut results: Vec<SpecWithLabel> = builtin::for_pair(&pair)
         .into_iter()
-        .map(|t| spec(caller.family, &pair, Category::HubspotDefined, t.type_id, t.label.clone()))
+        .map(|t| {
+            spec(
+                caller.family,
+                &pair,
+                Category::HubspotDefined,
+                t.type_id,
+                t.label.clone(),
+            )
+        })
         .collect();
     let own = state.store.list_labels(portal, &pair).await?;
     results.extend(own.into_iter().map(|l| user_spec(caller.family, l)));
@@ -91,21 +115,37 @@ fn check_text(field: &str, value: &str) -> Result<(), ApiError> {
         return Err(field_error(field, format!("{field} must not be empty")));
     }
     if value.chars().count() > MAX_TEXT {
-        return Err(field_error(field, format!("{field} must be at most {MAX_TEXT} characters")));
+        return Err(field_error(
+            field,
+            format!("{field} must be at most {MAX_TEXT} characters"),
+        ));
     }
     Ok(())
 }
 
 fn field_error(field: &str, message: String) -> ApiError {
     let mut e = ApiError::invalid(message.clone());
-    if let ApiError::Invalid { context, details, .. } = &mut e {
+    if let ApiError::Invalid {
+        context, details, ..
+    } = &mut e
+    {
         context.insert("field".into(), vec![field.to_string()]);
-        details.push(crate::error::ErrorDetail { message, in_: Some(field.to_string()), code: Some("INVALID_FIELD".into()), context: Default::default() });
+        details.push(crate::error::ErrorDetail {
+            message,
+            in_: Some(field.to_string()),
+            code: Some("INVALID_FIELD".into()),
+            context: Default::default(),
+        });
     }
     e
 }
 
-async fn create(caller: Caller, State(state): State<AppState>, params: Params, RawBody(body): RawBody) -> Result<Response, ApiError> {
+async fn create(
+    caller: Caller,
+    State(state): State<AppState>,
+    params: Params,
+    RawBody(body): RawBody,
+) -> Result<Response, ApiError> {
     let portal = caller.authorize(Operation::S2)?;
     let pair = params.pair(0)?;
     let req: CreateRequest = parse(&body)?;
@@ -115,20 +155,36 @@ async fn create(caller: Caller, State(state): State<AppState>, params: Params, R
         check_text("inverseLabel", inv)?;
     }
     if req.name.contains('-') {
-        return Err(field_error("name", format!("name '{}' must not contain a hyphen", req.name)));
+        return Err(field_error(
+            "name",
+            format!("name '{}' must not contain a hyphen", req.name),
+        ));
     }
     if req.name.starts_with(|c: char| c.is_ascii_digit()) {
-        return Err(field_error("name", format!("name '{}' must not start with a digit", req.name)));
+        return Err(field_error(
+            "name",
+            format!("name '{}' must not start with a digit", req.name),
+        ));
     }
-    let new = NewLabel { pair, name: req.name, label: req.label, inverse_label: req.inverse_label };
+    let new = NewLabel {
+        pair,
+        name: req.name,
+        label: req.label,
+        inverse_label: req.inverse_label,
+    };
     let created = state.store.create_label(portal, &new).await?;
-    let results = created.into_iter().map(|l| user_spec(caller.family, l)).collect();
+    let results = created
+        .into_iter()
+        .map(|l| user_spec(caller.family, l))
+        .collect();
     Ok(json(StatusCode::OK, &Collection { results }))
 }
 
 fn refuse_builtin(type_id: TypeId) -> Result<(), ApiError> {
     if builtin::is_builtin_id(type_id) {
-        let mut e = ApiError::invalid(format!("HUBSPOT_DEFINED association type {type_id} cannot be changed or deleted"));
+        let mut e = ApiError::invalid(format!(
+            "HUBSPOT_DEFINED association type {type_id} cannot be changed or deleted"
+        ));
         if let ApiError::Invalid { context, .. } = &mut e {
             context.insert("associationTypeId".into(), vec![type_id.to_string()]);
         }
@@ -137,7 +193,12 @@ fn refuse_builtin(type_id: TypeId) -> Result<(), ApiError> {
     Ok(())
 }
 
-async fn update(caller: Caller, State(state): State<AppState>, params: Params, RawBody(body): RawBody) -> Result<Response, ApiError> {
+async fn update(
+    caller: Caller,
+    State(state): State<AppState>,
+    params: Params,
+    RawBody(body): RawBody,
+) -> Result<Response, ApiError> {
     let portal = caller.authorize(Operation::S3)?;
     let pair = params.pair(0)?;
     let req: UpdateRequest = parse(&body)?;
@@ -146,12 +207,21 @@ async fn update(caller: Caller, State(state): State<AppState>, params: Params, R
         check_text("inverseLabel", inv)?;
     }
     refuse_builtin(req.association_type_id)?;
-    let rename = LabelRename { pair, type_id: req.association_type_id, label: req.label, inverse_label: req.inverse_label };
+    let rename = LabelRename {
+        pair,
+        type_id: req.association_type_id,
+        label: req.label,
+        inverse_label: req.inverse_label,
+    };
     state.store.rename_label(portal, &rename).await?;
     Ok(no_content())
 }
 
-async fn remove(caller: Caller, State(state): State<AppState>, params: Params) -> Result<Response, ApiError> {
+async fn remove(
+    caller: Caller,
+    State(state): State<AppState>,
+    params: Params,
+) -> Result<Response, ApiError> {
     let portal = caller.authorize(Operation::S4)?;
     let pair = params.pair(0)?;
     let type_id = params.int32(2, "associationTypeId")?;

@@ -5,8 +5,8 @@ pub mod extract;
 mod labels;
 mod limits;
 mod middleware;
-mod records;
 pub mod openapi;
+mod records;
 mod token_cache;
 pub mod wire;
 
@@ -28,7 +28,10 @@ pub struct ApiConfig {
 
 impl Default for ApiConfig {
     fn default() -> Self {
-        ApiConfig { max_association_limit: 50_000, body_limit: 8 * 1024 * 1024 }
+        ApiConfig {
+            max_association_limit: 50_000,
+            body_limit: 8 * 1024 * 1024,
+        }
     }
 }
 
@@ -41,7 +44,11 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, config: ApiConfig) -> Self {
-        AppState { store, config: Arc::new(config), tokens: Arc::default() }
+        AppState {
+            store,
+            config: Arc::new(config),
+            tokens: Arc::default(),
+        }
     }
 }
 
@@ -83,14 +90,29 @@ pub fn router(state: AppState) -> Router {
     let mut app: Router<AppState> = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/openapi.json", get(openapi::serve))
-        .nest("/crm/v4/associations", associations().layer(Extension(Family::Legacy)))
-        .nest("/crm/v4/objects", records::object_routes().layer(Extension(Family::Legacy)))
-        .nest("/crm/associations/v4", schema().layer(Extension(Family::LegacyAlt)));
+        .nest(
+            "/crm/v4/associations",
+            associations().layer(Extension(Family::Legacy)),
+        )
+        .nest(
+            "/crm/v4/objects",
+            records::object_routes().layer(Extension(Family::Legacy)),
+        )
+        .nest(
+            "/crm/associations/v4",
+            schema().layer(Extension(Family::LegacyAlt)),
+        );
     for v in VERSIONS {
         let family = Extension(Family::Dated(v));
         app = app
-            .nest(&format!("/crm/associations/{v}"), associations().layer(family))
-            .nest(&format!("/crm/objects/{v}"), records::object_routes().layer(family));
+            .nest(
+                &format!("/crm/associations/{v}"),
+                associations().layer(family),
+            )
+            .nest(
+                &format!("/crm/objects/{v}"),
+                records::object_routes().layer(family),
+            );
     }
     middleware::wrap(app, &state).with_state(state)
 }

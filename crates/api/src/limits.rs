@@ -23,10 +23,22 @@ pub const MAX_INPUTS: usize = 100;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/definitions/configurations/all", get(read_all))
-        .route("/definitions/configurations/{fromObjectType}/{toObjectType}", get(read_pair))
-        .route("/definitions/configurations/{fromObjectType}/{toObjectType}/batch/create", post(create))
-        .route("/definitions/configurations/{fromObjectType}/{toObjectType}/batch/update", post(update))
-        .route("/definitions/configurations/{fromObjectType}/{toObjectType}/batch/purge", post(purge))
+        .route(
+            "/definitions/configurations/{fromObjectType}/{toObjectType}",
+            get(read_pair),
+        )
+        .route(
+            "/definitions/configurations/{fromObjectType}/{toObjectType}/batch/create",
+            post(create),
+        )
+        .route(
+            "/definitions/configurations/{fromObjectType}/{toObjectType}/batch/update",
+            post(update),
+        )
+        .route(
+            "/definitions/configurations/{fromObjectType}/{toObjectType}/batch/purge",
+            post(purge),
+        )
 }
 
 /// `PublicAssociationDefinitionUserConfiguration`.
@@ -41,7 +53,12 @@ struct UserConfiguration {
 
 impl From<Limit> for UserConfiguration {
     fn from(l: Limit) -> Self {
-        UserConfiguration { category: l.category, type_id: l.type_id, label: l.label, user_enforced_max_to_object_ids: l.max_to_object_ids }
+        UserConfiguration {
+            category: l.category,
+            type_id: l.type_id,
+            label: l.label,
+            user_enforced_max_to_object_ids: l.max_to_object_ids,
+        }
     }
 }
 
@@ -89,7 +106,11 @@ async fn read_all(caller: Caller, State(state): State<AppState>) -> Result<Respo
     Ok(json(StatusCode::OK, &Collection { results }))
 }
 
-async fn read_pair(caller: Caller, State(state): State<AppState>, params: Params) -> Result<Response, ApiError> {
+async fn read_pair(
+    caller: Caller,
+    State(state): State<AppState>,
+    params: Params,
+) -> Result<Response, ApiError> {
     let portal = caller.authorize(Operation::C2)?;
     let pair = params.pair(0)?;
     let limits = state.store.list_limits(portal, Some(&pair)).await?;
@@ -97,16 +118,39 @@ async fn read_pair(caller: Caller, State(state): State<AppState>, params: Params
     Ok(json(StatusCode::OK, &Collection { results }))
 }
 
-async fn write(caller: Caller, state: AppState, params: Params, body: &[u8], op: LimitOp) -> Result<Response, ApiError> {
-    let portal = caller.authorize(if op == LimitOp::Create { Operation::C3 } else { Operation::C4 })?;
+async fn write(
+    caller: Caller,
+    state: AppState,
+    params: Params,
+    body: &[u8],
+    op: LimitOp,
+) -> Result<Response, ApiError> {
+    let portal = caller.authorize(if op == LimitOp::Create {
+        Operation::C3
+    } else {
+        Operation::C4
+    })?;
     let pair = params.pair(0)?;
     let started = now();
     let inputs: Vec<ConfigurationInput> = parse_batch(body, MAX_INPUTS)?;
     let inputs: Vec<LimitInput> = inputs
         .into_iter()
-        .map(|i| LimitInput { category: i.category, type_id: i.type_id, max_to_object_ids: i.max_to_object_ids.into() })
+        .map(|i| LimitInput {
+            category: i.category,
+            type_id: i.type_id,
+            max_to_object_ids: i.max_to_object_ids.into(),
+        })
         .collect();
-    let outcomes = state.store.write_limits(portal, &pair, op, &inputs, state.config.max_association_limit).await?;
+    let outcomes = state
+        .store
+        .write_limits(
+            portal,
+            &pair,
+            op,
+            &inputs,
+            state.config.max_association_limit,
+        )
+        .await?;
     let (mut ok, mut errors) = (Vec::new(), Vec::new());
     for outcome in outcomes {
         match outcome {
@@ -122,48 +166,91 @@ async fn write(caller: Caller, state: AppState, params: Params, body: &[u8], op:
         LimitOp::Update => {
             let results: Vec<UpdateResult> = ok
                 .into_iter()
-                .map(|l| UpdateResult { category: l.category, type_id: l.type_id, user_enforced_max_to_object_ids: l.max_to_object_ids })
+                .map(|l| UpdateResult {
+                    category: l.category,
+                    type_id: l.type_id,
+                    user_enforced_max_to_object_ids: l.max_to_object_ids,
+                })
                 .collect();
             BatchResponse::finish(started, results, errors, StatusCode::OK)
         }
     })
 }
 
-async fn create(caller: Caller, State(state): State<AppState>, params: Params, RawBody(body): RawBody) -> Result<Response, ApiError> {
+async fn create(
+    caller: Caller,
+    State(state): State<AppState>,
+    params: Params,
+    RawBody(body): RawBody,
+) -> Result<Response, ApiError> {
     write(caller, state, params, &body, LimitOp::Create).await
 }
 
-async fn update(caller: Caller, State(state): State<AppState>, params: Params, RawBody(body): RawBody) -> Result<Response, ApiError> {
+async fn update(
+    caller: Caller,
+    State(state): State<AppState>,
+    params: Params,
+    RawBody(body): RawBody,
+) -> Result<Response, ApiError> {
     write(caller, state, params, &body, LimitOp::Update).await
 }
 
 /// The seed endpoint. On the legacy family it answers 204 and is all-or-nothing (a 204 cannot
 /// report per-input errors); elsewhere it answers the batch body HubSpot's reference documents.
-async fn purge(caller: Caller, State(state): State<AppState>, params: Params, RawBody(body): RawBody) -> Result<Response, ApiError> {
+async fn purge(
+    caller: Caller,
+    State(state): State<AppState>,
+    params: Params,
+    RawBody(body): RawBody,
+) -> Result<Response, ApiError> {
     let portal = caller.authorize(Operation::C5)?;
     let pair = params.pair(0)?;
     let started = now();
     let inputs: Vec<SpecInput> = parse_batch(&body, MAX_INPUTS)?;
-    let inputs: Vec<PurgeInput> = inputs.into_iter().map(|i| PurgeInput { category: i.category, type_id: i.type_id }).collect();
+    let inputs: Vec<PurgeInput> = inputs
+        .into_iter()
+        .map(|i| PurgeInput {
+            category: i.category,
+            type_id: i.type_id,
+        })
+        .collect();
     let all_or_nothing = !caller.family.batch_bodies();
-    let outcomes = state.store.purge_limits(portal, &pair, &inputs, all_or_nothing).await?;
+    let outcomes = state
+        .store
+        .purge_limits(portal, &pair, &inputs, all_or_nothing)
+        .await?;
     if all_or_nothing {
-        let bad: Vec<(usize, assocd_core::Error)> =
-            outcomes.into_iter().enumerate().filter_map(|(i, o)| o.err().map(|e| (i, e))).collect();
+        let bad: Vec<(usize, assocd_core::Error)> = outcomes
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, o)| o.err().map(|e| (i, e)))
+            .collect();
         if bad.is_empty() {
             return Ok(no_content());
         }
         let mut context = BTreeMap::new();
         let mut details = Vec::new();
         for (i, e) in &bad {
-            context.entry("invalidInputs".to_string()).or_insert_with(Vec::new).push(format!(
-                "inputs[{i}]: {} {}",
-                inputs[*i].category, inputs[*i].type_id
-            ));
-            details.push(ErrorDetail { message: e.message.clone(), in_: Some(format!("inputs[{i}]")), code: Some("INVALID_ASSOCIATION_TYPE".into()), context: e.context.clone() });
+            context
+                .entry("invalidInputs".to_string())
+                .or_insert_with(Vec::new)
+                .push(format!(
+                    "inputs[{i}]: {} {}",
+                    inputs[*i].category, inputs[*i].type_id
+                ));
+            details.push(ErrorDetail {
+                message: e.message.clone(),
+                in_: Some(format!("inputs[{i}]")),
+                code: Some("INVALID_ASSOCIATION_TYPE".into()),
+                context: e.context.clone(),
+            });
         }
         return Err(ApiError::Invalid {
-            message: format!("{} of {} inputs name no association type of this object pair; nothing was purged", bad.len(), inputs.len()),
+            message: format!(
+                "{} of {} inputs name no association type of this object pair; nothing was purged",
+                bad.len(),
+                inputs.len()
+            ),
             details,
             context,
         });
@@ -171,9 +258,17 @@ async fn purge(caller: Caller, State(state): State<AppState>, params: Params, Ra
     let (mut results, mut errors) = (Vec::new(), Vec::new());
     for (input, outcome) in inputs.into_iter().zip(outcomes) {
         match outcome {
-            Ok(()) => results.push(PurgedSpec { category: input.category, type_id: input.type_id }),
+            Ok(()) => results.push(PurgedSpec {
+                category: input.category,
+                type_id: input.type_id,
+            }),
             Err(e) => errors.push(StandardError::from(e)),
         }
     }
-    Ok(BatchResponse::finish(started, results, errors, StatusCode::OK))
+    Ok(BatchResponse::finish(
+        started,
+        results,
+        errors,
+        StatusCode::OK,
+    ))
 }

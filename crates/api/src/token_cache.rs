@@ -17,7 +17,12 @@ pub struct TokenCache {
 
 impl TokenCache {
     pub async fn lookup(&self, hash: &str, store: &dyn Store) -> Result<Option<TokenInfo>> {
-        if let Some((info, at)) = self.entries.lock().unwrap_or_else(|p| p.into_inner()).get(hash) {
+        if let Some((info, at)) = self
+            .entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(hash)
+        {
             if at.elapsed() < TTL {
                 return Ok(Some(info.clone()));
             }

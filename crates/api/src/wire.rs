@@ -19,7 +19,8 @@ pub(crate) fn json_bytes<T: Serialize>(value: &T) -> Vec<u8> {
 /// A JSON answer with HubSpot's content type.
 pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {
     let mut r = (status, json_bytes(value)).into_response();
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_UTF8));
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_UTF8));
     r
 }
 
@@ -45,9 +46,16 @@ fn json_error(path: &str, e: &serde_json::Error) -> ApiError {
     let text = e.to_string();
     // serde_json appends " at line X column Y"; HubSpot puts the position first.
     let text = text.split(" at line ").next().unwrap_or(&text).to_string();
-    let field = if path.is_empty() || path == "." { None } else { Some(path.to_string()) };
+    let field = if path.is_empty() || path == "." {
+        None
+    } else {
+        Some(path.to_string())
+    };
     let mut field = field;
-    let (message, code) = if let Some(missing) = text.strip_prefix("missing field `").and_then(|s| s.strip_suffix('`')) {
+    let (message, code) = if let Some(missing) = text
+        .strip_prefix("missing field `")
+        .and_then(|s| s.strip_suffix('`'))
+    {
         let full = match &field {
             Some(p) => format!("{p}.{missing}"),
             None => missing.to_string(),
@@ -55,10 +63,19 @@ fn json_error(path: &str, e: &serde_json::Error) -> ApiError {
         field = Some(full.clone());
         (format!("Invalid input JSON on line {line}, column {column}. Some required fields were not set: [{full}]"), "REQUIRED_FIELD")
     } else if e.is_data() {
-        let at = field.as_deref().map(|p| format!(" (at {p})")).unwrap_or_default();
-        (format!("Invalid input JSON on line {line}, column {column}: {text}{at}"), "INVALID_TYPE")
+        let at = field
+            .as_deref()
+            .map(|p| format!(" (at {p})"))
+            .unwrap_or_default();
+        (
+            format!("Invalid input JSON on line {line}, column {column}: {text}{at}"),
+            "INVALID_TYPE",
+        )
     } else {
-        (format!("Invalid input JSON on line {line}, column {column}: {text}"), "INVALID_JSON")
+        (
+            format!("Invalid input JSON on line {line}, column {column}: {text}"),
+            "INVALID_JSON",
+        )
     };
     let detail = ErrorDetail {
         message: text,
@@ -73,7 +90,11 @@ fn json_error(path: &str, e: &serde_json::Error) -> ApiError {
     if let Some(f) = field {
         context.insert("field".to_string(), vec![f]);
     }
-    ApiError::Invalid { message, details: vec![detail], context }
+    ApiError::Invalid {
+        message,
+        details: vec![detail],
+        context,
+    }
 }
 
 /// ISO-8601 UTC with milliseconds and `Z`.
@@ -136,14 +157,25 @@ impl<T: Serialize> BatchResponse<T> {
         let completed = now().max(started);
         let has_errors = !errors.is_empty();
         let body = BatchResponse {
-            status: if has_errors && results.is_empty() { "CANCELED" } else { "COMPLETE" },
+            status: if has_errors && results.is_empty() {
+                "CANCELED"
+            } else {
+                "COMPLETE"
+            },
             results,
             num_errors: has_errors.then_some(errors.len()),
             errors: has_errors.then_some(errors),
             started_at: timestamp(started),
             completed_at: timestamp(completed),
         };
-        json(if has_errors { StatusCode::MULTI_STATUS } else { ok }, &body)
+        json(
+            if has_errors {
+                StatusCode::MULTI_STATUS
+            } else {
+                ok
+            },
+            &body,
+        )
     }
 }
 
@@ -153,18 +185,29 @@ pub struct BatchInput<T> {
     pub inputs: Vec<T>,
 }
 
-pub fn parse_batch<T: DeserializeOwned>(body: &[u8], max_inputs: usize) -> Result<Vec<T>, ApiError> {
+pub fn parse_batch<T: DeserializeOwned>(
+    body: &[u8],
+    max_inputs: usize,
+) -> Result<Vec<T>, ApiError> {
     let batch: BatchInput<T> = parse(body)?;
     if batch.inputs.is_empty() {
         return Err(ApiError::Invalid {
             message: "inputs must contain at least one input".into(),
-            details: vec![ErrorDetail { message: "inputs is empty".into(), in_: Some("inputs".into()), code: Some("EMPTY".into()), context: BTreeMap::new() }],
+            details: vec![ErrorDetail {
+                message: "inputs is empty".into(),
+                in_: Some("inputs".into()),
+                code: Some("EMPTY".into()),
+                context: BTreeMap::new(),
+            }],
             context: BTreeMap::from([("field".to_string(), vec!["inputs".to_string()])]),
         });
     }
     if batch.inputs.len() > max_inputs {
         return Err(ApiError::Invalid {
-            message: format!("Too many inputs: {} given, at most {max_inputs} are allowed in one batch", batch.inputs.len()),
+            message: format!(
+                "Too many inputs: {} given, at most {max_inputs} are allowed in one batch",
+                batch.inputs.len()
+            ),
             details: vec![ErrorDetail {
                 message: format!("at most {max_inputs} inputs"),
                 in_: Some("inputs".into()),

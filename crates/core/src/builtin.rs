@@ -20,7 +20,11 @@ pub struct BuiltinType {
 
 impl BuiltinType {
     pub fn as_assoc_type(&self) -> AssocType {
-        AssocType { category: Category::HubspotDefined, type_id: self.type_id, label: self.label.clone() }
+        AssocType {
+            category: Category::HubspotDefined,
+            type_id: self.type_id,
+            label: self.label.clone(),
+        }
     }
 }
 
@@ -35,19 +39,33 @@ static BUILTIN: LazyLock<Table> = LazyLock::new(|| {
     let mut by_pair: HashMap<(String, String), Vec<TypeId>> = HashMap::new();
     for line in TABLE.lines().skip(1).filter(|l| !l.trim().is_empty()) {
         let cols: Vec<&str> = line.split('\t').collect();
-        let parse_id = |s: &str| s.trim().parse::<TypeId>().expect("builtin table: bad type id");
+        let parse_id = |s: &str| {
+            s.trim()
+                .parse::<TypeId>()
+                .expect("builtin table: bad type id")
+        };
         let t = BuiltinType {
             type_id: parse_id(cols[0]),
             from: cols[1].to_string(),
             to: cols[2].to_string(),
             label: cols.get(3).filter(|s| !s.is_empty()).map(|s| s.to_string()),
-            inverse: cols.get(4).filter(|s| !s.trim().is_empty()).map(|s| parse_id(s)),
+            inverse: cols
+                .get(4)
+                .filter(|s| !s.trim().is_empty())
+                .map(|s| parse_id(s)),
         };
-        by_pair.entry((t.from.clone(), t.to.clone())).or_default().push(t.type_id);
+        by_pair
+            .entry((t.from.clone(), t.to.clone()))
+            .or_default()
+            .push(t.type_id);
         by_id.insert(t.type_id, t);
     }
     let max_id = by_id.keys().copied().max().unwrap_or(0);
-    Table { by_id, by_pair, max_id }
+    Table {
+        by_id,
+        by_pair,
+        max_id,
+    }
 });
 
 /// Every built-in type (unordered).
@@ -112,19 +130,37 @@ mod tests {
             if let Some(inv) = t.inverse {
                 let back = get(inv).expect("inverse exists");
                 assert_eq!(back.inverse, Some(t.type_id), "type {}", t.type_id);
-                assert_eq!((back.from.as_str(), back.to.as_str()), (t.to.as_str(), t.from.as_str()));
+                assert_eq!(
+                    (back.from.as_str(), back.to.as_str()),
+                    (t.to.as_str(), t.from.as_str())
+                );
             }
         }
     }
 
     #[test]
     fn knows_the_common_defaults_and_labels() {
-        assert_eq!(default_for(&pair("contacts", "companies")).unwrap().type_id, 279);
-        assert_eq!(default_for(&pair("companies", "contacts")).unwrap().type_id, 280);
-        assert_eq!(default_for(&pair("deals", "companies")).unwrap().type_id, 341);
-        assert_eq!(default_for(&pair("contacts", "contacts")).unwrap().type_id, 449);
+        assert_eq!(
+            default_for(&pair("contacts", "companies")).unwrap().type_id,
+            279
+        );
+        assert_eq!(
+            default_for(&pair("companies", "contacts")).unwrap().type_id,
+            280
+        );
+        assert_eq!(
+            default_for(&pair("deals", "companies")).unwrap().type_id,
+            341
+        );
+        assert_eq!(
+            default_for(&pair("contacts", "contacts")).unwrap().type_id,
+            449
+        );
         assert_eq!(get(1).unwrap().label.as_deref(), Some("Primary"));
         assert!(in_pair(&pair("deals", "companies"), 1).is_none());
-        assert_eq!(in_pair(&pair("deals", "contacts"), 3).unwrap().inverse, Some(4));
+        assert_eq!(
+            in_pair(&pair("deals", "contacts"), 3).unwrap().inverse,
+            Some(4)
+        );
     }
 }

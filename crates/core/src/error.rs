@@ -32,7 +32,11 @@ pub struct Error {
 
 impl Error {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error { kind, message: message.into(), context: BTreeMap::new() }
+        Error {
+            kind,
+            message: message.into(),
+            context: BTreeMap::new(),
+        }
     }
     pub fn validation(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Validation, message)

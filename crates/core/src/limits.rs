@@ -28,15 +28,24 @@ struct KnownType {
     is_object_type: bool,
 }
 
-fn known_type(pair: &Pair, labels: &[UserLabel], category: Category, type_id: TypeId) -> Option<KnownType> {
+fn known_type(
+    pair: &Pair,
+    labels: &[UserLabel],
+    category: Category,
+    type_id: TypeId,
+) -> Option<KnownType> {
     match category {
         Category::HubspotDefined => builtin::in_pair(pair, type_id).map(|t| KnownType {
             label: t.label.clone(),
             is_object_type: t.label.is_none(),
         }),
-        Category::UserDefined => labels.iter().find(|l| l.type_id == type_id && l.pair == *pair).map(|l| {
-            KnownType { label: l.label.clone(), is_object_type: l.label.is_none() }
-        }),
+        Category::UserDefined => labels
+            .iter()
+            .find(|l| l.type_id == type_id && l.pair == *pair)
+            .map(|l| KnownType {
+                label: l.label.clone(),
+                is_object_type: l.label.is_none(),
+            }),
         _ => None,
     }
 }
@@ -45,7 +54,12 @@ fn known_type(pair: &Pair, labels: &[UserLabel], category: Category, type_id: Ty
 fn object_type_of(pair: &Pair, labels: &[UserLabel]) -> Option<(Category, TypeId)> {
     builtin::default_for(pair)
         .map(|t| (Category::HubspotDefined, t.type_id))
-        .or_else(|| labels.iter().find(|l| l.pair == *pair && l.label.is_none()).map(|l| (Category::UserDefined, l.type_id)))
+        .or_else(|| {
+            labels
+                .iter()
+                .find(|l| l.pair == *pair && l.label.is_none())
+                .map(|l| (Category::UserDefined, l.type_id))
+        })
 }
 
 fn invalid_type(pair: &Pair, category: &str, type_id: TypeId) -> Error {
@@ -128,7 +142,11 @@ pub fn plan_write(
 }
 
 /// Checks purge inputs: each names a type of the pair (a missing limit is fine).
-pub fn plan_purge(pair: &Pair, labels: &[UserLabel], inputs: &[PurgeInput]) -> Vec<Result<(Category, TypeId), Error>> {
+pub fn plan_purge(
+    pair: &Pair,
+    labels: &[UserLabel],
+    inputs: &[PurgeInput],
+) -> Vec<Result<(Category, TypeId), Error>> {
     inputs
         .iter()
         .map(|input| {
@@ -146,15 +164,28 @@ mod tests {
     use crate::ObjectType;
 
     fn deals_contacts() -> Pair {
-        Pair::new(ObjectType::parse("deals").unwrap(), ObjectType::parse("contacts").unwrap())
+        Pair::new(
+            ObjectType::parse("deals").unwrap(),
+            ObjectType::parse("contacts").unwrap(),
+        )
     }
 
     fn label(pair: &Pair, id: TypeId) -> UserLabel {
-        UserLabel { type_id: id, inverse_type_id: id + 1, pair: pair.clone(), name: "poc".into(), label: Some("Point of contact".into()) }
+        UserLabel {
+            type_id: id,
+            inverse_type_id: id + 1,
+            pair: pair.clone(),
+            name: "poc".into(),
+            label: Some("Point of contact".into()),
+        }
     }
 
     fn input(category: Category, type_id: TypeId, max: i64) -> LimitInput {
-        LimitInput { category, type_id, max_to_object_ids: max }
+        LimitInput {
+            category,
+            type_id,
+            max_to_object_ids: max,
+        }
     }
 
     #[test]
@@ -162,14 +193,42 @@ mod tests {
         let pair = deals_contacts();
         let labels = vec![label(&pair, 10_000)];
         let mut state = PairLimits::new();
-        let out = plan_write(&pair, &labels, &mut state, true, &[input(Category::HubspotDefined, 3, 10)], 50_000);
+        let out = plan_write(
+            &pair,
+            &labels,
+            &mut state,
+            true,
+            &[input(Category::HubspotDefined, 3, 10)],
+            50_000,
+        );
         assert!(out[0].is_ok());
-        let out = plan_write(&pair, &labels, &mut state, true, &[input(Category::UserDefined, 10_000, 11)], 50_000);
+        let out = plan_write(
+            &pair,
+            &labels,
+            &mut state,
+            true,
+            &[input(Category::UserDefined, 10_000, 11)],
+            50_000,
+        );
         let err = out[0].as_ref().unwrap_err();
         assert!(err.message.contains("1-10"), "{}", err.message);
-        let out = plan_write(&pair, &labels, &mut state, true, &[input(Category::UserDefined, 10_000, 4)], 50_000);
+        let out = plan_write(
+            &pair,
+            &labels,
+            &mut state,
+            true,
+            &[input(Category::UserDefined, 10_000, 4)],
+            50_000,
+        );
         assert!(out[0].is_ok());
-        let out = plan_write(&pair, &labels, &mut state, false, &[input(Category::HubspotDefined, 3, 3)], 50_000);
+        let out = plan_write(
+            &pair,
+            &labels,
+            &mut state,
+            false,
+            &[input(Category::HubspotDefined, 3, 3)],
+            50_000,
+        );
         assert!(out[0].as_ref().unwrap_err().message.contains("4-50000"));
     }
 
@@ -177,11 +236,32 @@ mod tests {
     fn rejects_types_of_other_pairs_and_unknown_categories() {
         let pair = deals_contacts();
         let mut state = PairLimits::new();
-        let out = plan_write(&pair, &[], &mut state, true, &[input(Category::HubspotDefined, 5, 1)], 50_000);
+        let out = plan_write(
+            &pair,
+            &[],
+            &mut state,
+            true,
+            &[input(Category::HubspotDefined, 5, 1)],
+            50_000,
+        );
         assert!(out[0].is_err());
-        let out = plan_purge(&pair, &[], &[PurgeInput { category: "NOPE".into(), type_id: 3 }]);
+        let out = plan_purge(
+            &pair,
+            &[],
+            &[PurgeInput {
+                category: "NOPE".into(),
+                type_id: 3,
+            }],
+        );
         assert!(out[0].is_err());
-        let out = plan_purge(&pair, &[], &[PurgeInput { category: "HUBSPOT_DEFINED".into(), type_id: 3 }]);
+        let out = plan_purge(
+            &pair,
+            &[],
+            &[PurgeInput {
+                category: "HUBSPOT_DEFINED".into(),
+                type_id: 3,
+            }],
+        );
         assert!(out[0].is_ok());
     }
 }

@@ -10,7 +10,9 @@ pub type RecordId = i64;
 pub type TypeId = i32;
 
 /// Who defined an association type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Category {
     HubspotDefined,
@@ -20,8 +22,12 @@ pub enum Category {
 }
 
 impl Category {
-    pub const ALL: [Category; 4] =
-        [Category::HubspotDefined, Category::UserDefined, Category::IntegratorDefined, Category::Work];
+    pub const ALL: [Category; 4] = [
+        Category::HubspotDefined,
+        Category::UserDefined,
+        Category::IntegratorDefined,
+        Category::Work,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -49,7 +55,10 @@ impl Pair {
         Pair { from, to }
     }
     pub fn reversed(&self) -> Pair {
-        Pair { from: self.to.clone(), to: self.from.clone() }
+        Pair {
+            from: self.to.clone(),
+            to: self.from.clone(),
+        }
     }
 }
 

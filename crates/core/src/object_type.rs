@@ -25,7 +25,15 @@ const STANDARD: &[(&str, &[&str])] = &[
     ("0-84", &["discount", "discounts"]),
     ("0-85", &["fee", "fees"]),
     ("0-86", &["tax", "taxes"]),
-    ("0-101", &["payment", "payments", "commerce_payment", "commerce_payments"]),
+    (
+        "0-101",
+        &[
+            "payment",
+            "payments",
+            "commerce_payment",
+            "commerce_payments",
+        ],
+    ),
     ("0-115", &["user", "users"]),
     ("0-116", &["postal_mail"]),
     ("0-123", &["order", "orders"]),
@@ -119,7 +127,17 @@ mod tests {
 
     #[test]
     fn rejects_everything_else() {
-        for raw in ["", "dea", "0-4", "2-", "2-x", "2-0", "3-1", "contactss", "2-99999999999999999999"] {
+        for raw in [
+            "",
+            "dea",
+            "0-4",
+            "2-",
+            "2-x",
+            "2-0",
+            "3-1",
+            "contactss",
+            "2-99999999999999999999",
+        ] {
             assert!(ObjectType::parse(raw).is_err(), "{raw}");
         }
     }

@@ -9,9 +9,24 @@ const TABLE: &str = include_str!("../data/scopes.tsv");
 /// The operations of the Associations v4 API, keyed as in the research notes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Operation {
-    S1, S2, S3, S4,
-    C1, C2, C3, C4, C5,
-    R1, R2, R3, R4, R5, R6, R7, R8, R9,
+    S1,
+    S2,
+    S3,
+    S4,
+    C1,
+    C2,
+    C3,
+    C4,
+    C5,
+    R1,
+    R2,
+    R3,
+    R4,
+    R5,
+    R6,
+    R7,
+    R8,
+    R9,
     U1,
 }
 
@@ -66,7 +81,10 @@ pub fn required(family: &str, op: Operation) -> &'static [&'static str] {
 
 /// Every scope any operation of the API accepts: what a default token is given.
 pub fn all_known() -> Vec<&'static str> {
-    let mut all: Vec<&str> = SCOPES.values().flat_map(|ops| ops.values().flatten().copied()).collect();
+    let mut all: Vec<&str> = SCOPES
+        .values()
+        .flat_map(|ops| ops.values().flatten().copied())
+        .collect();
     all.sort_unstable();
     all.dedup();
     all

@@ -6,7 +6,7 @@
 use crate::limits::{LimitInput, PurgeInput};
 use crate::records::{HighUsageReport, LinkEdit, LinkOutcome, Page};
 use crate::token::TokenInfo;
-use crate::{Error, Limit, LabelRename, NewLabel, Pair, PortalId, RecordId, TypeId, UserLabel};
+use crate::{Error, LabelRename, Limit, NewLabel, Pair, PortalId, RecordId, TypeId, UserLabel};
 use async_trait::async_trait;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -14,7 +14,12 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[async_trait]
 pub trait TokenStore: Send + Sync {
     /// Stores a token by hash; returns what was stored. Idempotent on the hash.
-    async fn put_token(&self, hash: &str, portal_id: PortalId, scopes: &[String]) -> Result<TokenInfo>;
+    async fn put_token(
+        &self,
+        hash: &str,
+        portal_id: PortalId,
+        scopes: &[String],
+    ) -> Result<TokenInfo>;
     async fn find_token(&self, hash: &str) -> Result<Option<TokenInfo>>;
     async fn list_tokens(&self) -> Result<Vec<TokenInfo>>;
     /// Revokes by public id; false when no live token has that id.
@@ -94,9 +99,17 @@ pub trait AssociationStore: Send + Sync {
     ) -> Result<Vec<Result<LinkOutcome>>>;
     /// Computes and keeps the portal's high-usage report (records at 80% or more of a
     /// user-enforced limit) requested by `user_id`.
-    async fn create_high_usage_report(&self, portal: PortalId, user_id: i32) -> Result<HighUsageReport>;
+    async fn create_high_usage_report(
+        &self,
+        portal: PortalId,
+        user_id: i32,
+    ) -> Result<HighUsageReport>;
     /// The last report `user_id` requested, if any.
-    async fn high_usage_report(&self, portal: PortalId, user_id: i32) -> Result<Option<HighUsageReport>>;
+    async fn high_usage_report(
+        &self,
+        portal: PortalId,
+        user_id: i32,
+    ) -> Result<Option<HighUsageReport>>;
 }
 
 /// Everything assocd stores.

@@ -170,7 +170,9 @@ impl DumpStore for SqlStore {
         let mut tx = self.read.begin_with(begin).await.map_err(db_error)?;
         let tables = catalog(&mut tx, self.backend).await.map_err(db_error)?;
         if tables.is_empty() {
-            return Err(dump_error("the database holds no assocd tables: nothing to export"));
+            return Err(dump_error(
+                "the database holds no assocd tables: nothing to export",
+            ));
         }
         let mut info = DumpInfo {
             schema_version: schema_version(&mut tx).await.map_err(db_error)?,

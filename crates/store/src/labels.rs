@@ -1,8 +1,12 @@
 //! USER_DEFINED association types (labels): one row per direction.
 
-use crate::{db_error, get_i64, get_opt_str, get_str, write_tx, SqlStore, TxError, FIRST_USER_TYPE_ID};
+use crate::{
+    db_error, get_i64, get_opt_str, get_str, write_tx, SqlStore, TxError, FIRST_USER_TYPE_ID,
+};
 use assocd_core::store::{LabelStore, Result};
-use assocd_core::{builtin, Error, ErrorKind, LabelRename, NewLabel, ObjectType, Pair, PortalId, TypeId, UserLabel};
+use assocd_core::{
+    builtin, Error, ErrorKind, LabelRename, NewLabel, ObjectType, Pair, PortalId, TypeId, UserLabel,
+};
 use async_trait::async_trait;
 use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
@@ -26,7 +30,12 @@ fn label_from_row(row: &AnyRow) -> Result<UserLabel, sqlx::Error> {
 }
 
 /// The label row `type_id` when it belongs to `pair` in either direction.
-async fn find_in_pair(conn: &mut AnyConnection, portal: PortalId, pair: &Pair, type_id: TypeId) -> Result<Option<UserLabel>, sqlx::Error> {
+async fn find_in_pair(
+    conn: &mut AnyConnection,
+    portal: PortalId,
+    pair: &Pair,
+    type_id: TypeId,
+) -> Result<Option<UserLabel>, sqlx::Error> {
     let row = sqlx::query(&format!(
         "SELECT {LABEL_COLUMNS} FROM labels WHERE portal_id = $1 AND type_id = $2
            AND ((from_type = $3 AND to_type = $4) OR (from_type = $4 AND to_type = $3))"
@@ -41,11 +50,16 @@ async fn find_in_pair(conn: &mut AnyConnection, portal: PortalId, pair: &Pair, t
 }
 
 /// Hands out `count` fresh type ids for the portal, skipping built-in ids.
-async fn allocate_ids(conn: &mut AnyConnection, portal: PortalId, count: usize) -> Result<Vec<TypeId>, sqlx::Error> {
-    let next: Option<i64> = sqlx::query_scalar("SELECT next_type_id FROM portal_counters WHERE portal_id = $1")
-        .bind(portal)
-        .fetch_optional(&mut *conn)
-        .await?;
+async fn allocate_ids(
+    conn: &mut AnyConnection,
+    portal: PortalId,
+    count: usize,
+) -> Result<Vec<TypeId>, sqlx::Error> {
+    let next: Option<i64> =
+        sqlx::query_scalar("SELECT next_type_id FROM portal_counters WHERE portal_id = $1")
+            .bind(portal)
+            .fetch_optional(&mut *conn)
+            .await?;
     let mut candidate = next.unwrap_or(FIRST_USER_TYPE_ID);
     let mut ids = Vec::with_capacity(count);
     while ids.len() < count {
@@ -65,7 +79,12 @@ async fn allocate_ids(conn: &mut AnyConnection, portal: PortalId, count: usize) 
     Ok(ids)
 }
 
-async fn insert_row(conn: &mut AnyConnection, portal: PortalId, l: &UserLabel, is_forward: bool) -> Result<(), sqlx::Error> {
+async fn insert_row(
+    conn: &mut AnyConnection,
+    portal: PortalId,
+    l: &UserLabel,
+    is_forward: bool,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO labels (portal_id, type_id, inverse_type_id, from_type, to_type, name, label, is_forward)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -95,7 +114,13 @@ async fn insert_pair(
 ) -> Result<Vec<UserLabel>, sqlx::Error> {
     let ids = allocate_ids(conn, portal, if shared { 1 } else { 2 }).await?;
     let (fwd_id, inv_id) = (ids[0], *ids.last().unwrap_or(&ids[0]));
-    let forward = UserLabel { type_id: fwd_id, inverse_type_id: inv_id, pair: pair.clone(), name: name.to_string(), label };
+    let forward = UserLabel {
+        type_id: fwd_id,
+        inverse_type_id: inv_id,
+        pair: pair.clone(),
+        name: name.to_string(),
+        label,
+    };
     insert_row(conn, portal, &forward, true).await?;
     let mut out = vec![forward];
     if !shared {
@@ -128,21 +153,32 @@ impl LabelStore for SqlStore {
         .fetch_all(&self.read)
         .await
         .map_err(db_error)?;
-        rows.iter().map(label_from_row).collect::<Result<_, _>>().map_err(db_error)
+        rows.iter()
+            .map(label_from_row)
+            .collect::<Result<_, _>>()
+            .map_err(db_error)
     }
 
     #[tracing::instrument(skip(self), fields(portal))]
     async fn create_label(&self, portal: PortalId, new: &NewLabel) -> Result<Vec<UserLabel>> {
         write_tx!(self, |tx| {
-            let taken: Option<i64> = sqlx::query_scalar("SELECT type_id FROM labels WHERE portal_id = $1 AND name = $2 LIMIT 1")
-                .bind(portal)
-                .bind(&new.name)
-                .fetch_optional(&mut *tx)
-                .await?;
+            let taken: Option<i64> = sqlx::query_scalar(
+                "SELECT type_id FROM labels WHERE portal_id = $1 AND name = $2 LIMIT 1",
+            )
+            .bind(portal)
+            .bind(&new.name)
+            .fetch_optional(&mut *tx)
+            .await?;
             if taken.is_some() {
                 return Err(TxError::Domain(
-                    Error::new(ErrorKind::Conflict, format!("An association label with name '{}' already exists", new.name))
-                        .with("name", [new.name.clone()]),
+                    Error::new(
+                        ErrorKind::Conflict,
+                        format!(
+                            "An association label with name '{}' already exists",
+                            new.name
+                        ),
+                    )
+                    .with("name", [new.name.clone()]),
                 ));
             }
             let existing: i64 = sqlx::query_scalar(&format!(
@@ -177,31 +213,71 @@ impl LabelStore for SqlStore {
                 .await?;
                 if plain == 0 {
                     let shared = new.pair.from == new.pair.to;
-                    let name = format!("{}_{}_unlabeled", new.pair.from, new.pair.to).replace('-', "_");
-                    insert_pair(&mut tx, portal, &new.pair, &format!("_{name}"), None, None, shared).await?;
+                    let name =
+                        format!("{}_{}_unlabeled", new.pair.from, new.pair.to).replace('-', "_");
+                    insert_pair(
+                        &mut tx,
+                        portal,
+                        &new.pair,
+                        &format!("_{name}"),
+                        None,
+                        None,
+                        shared,
+                    )
+                    .await?;
                 }
             }
             let shared = new.pair.from == new.pair.to && new.inverse_label.is_none();
-            let inverse_text = new.inverse_label.clone().unwrap_or_else(|| new.label.clone());
-            insert_pair(&mut tx, portal, &new.pair, &new.name, Some(new.label.clone()), Some(inverse_text), shared).await?
+            let inverse_text = new
+                .inverse_label
+                .clone()
+                .unwrap_or_else(|| new.label.clone());
+            insert_pair(
+                &mut tx,
+                portal,
+                &new.pair,
+                &new.name,
+                Some(new.label.clone()),
+                Some(inverse_text),
+                shared,
+            )
+            .await?
         })
     }
 
     #[tracing::instrument(skip(self), fields(portal))]
     async fn rename_label(&self, portal: PortalId, rename: &LabelRename) -> Result<()> {
         write_tx!(self, |tx| {
-            let row = find_in_pair(&mut tx, portal, &rename.pair, rename.type_id).await?.ok_or_else(|| not_found(rename.type_id))?;
+            let row = find_in_pair(&mut tx, portal, &rename.pair, rename.type_id)
+                .await?
+                .ok_or_else(|| not_found(rename.type_id))?;
             if row.label.is_none() {
                 return Err(TxError::Domain(
-                    Error::validation(format!("Association type {} has no label to update", rename.type_id))
-                        .with("associationTypeId", [rename.type_id.to_string()]),
+                    Error::validation(format!(
+                        "Association type {} has no label to update",
+                        rename.type_id
+                    ))
+                    .with("associationTypeId", [rename.type_id.to_string()]),
                 ));
             }
             let set = "UPDATE labels SET label = $1 WHERE portal_id = $2 AND type_id = $3";
-            sqlx::query(set).bind(&rename.label).bind(portal).bind(row.type_id as i64).execute(&mut *tx).await?;
+            sqlx::query(set)
+                .bind(&rename.label)
+                .bind(portal)
+                .bind(row.type_id as i64)
+                .execute(&mut *tx)
+                .await?;
             if row.inverse_type_id != row.type_id {
-                let other = rename.inverse_label.clone().unwrap_or_else(|| rename.label.clone());
-                sqlx::query(set).bind(other).bind(portal).bind(row.inverse_type_id as i64).execute(&mut *tx).await?;
+                let other = rename
+                    .inverse_label
+                    .clone()
+                    .unwrap_or_else(|| rename.label.clone());
+                sqlx::query(set)
+                    .bind(other)
+                    .bind(portal)
+                    .bind(row.inverse_type_id as i64)
+                    .execute(&mut *tx)
+                    .await?;
             }
         })
     }
@@ -209,7 +285,9 @@ impl LabelStore for SqlStore {
     #[tracing::instrument(skip(self), fields(portal))]
     async fn delete_label(&self, portal: PortalId, pair: &Pair, type_id: TypeId) -> Result<()> {
         write_tx!(self, |tx| {
-            let row = find_in_pair(&mut tx, portal, pair, type_id).await?.ok_or_else(|| not_found(type_id))?;
+            let row = find_in_pair(&mut tx, portal, pair, type_id)
+                .await?
+                .ok_or_else(|| not_found(type_id))?;
             if row.label.is_none() {
                 let labelled: i64 = sqlx::query_scalar(&format!(
                     "SELECT COUNT(*) FROM labels WHERE portal_id = $1 AND label IS NOT NULL AND {}",
@@ -241,7 +319,9 @@ impl LabelStore for SqlStore {
 
 fn not_found(type_id: TypeId) -> TxError {
     TxError::Domain(
-        Error::not_found(format!("No association type with id {type_id} exists between these object types"))
-            .with("associationTypeId", [type_id.to_string()]),
+        Error::not_found(format!(
+            "No association type with id {type_id} exists between these object types"
+        ))
+        .with("associationTypeId", [type_id.to_string()]),
     )
 }

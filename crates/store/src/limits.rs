@@ -29,13 +29,18 @@ fn limit_from_row(row: &AnyRow) -> Result<Limit, sqlx::Error> {
     })
 }
 
-const SELECT_LIMITS: &str = "SELECT m.from_type, m.to_type, m.category, m.type_id, m.max_to_object_ids, l.label
+const SELECT_LIMITS: &str =
+    "SELECT m.from_type, m.to_type, m.category, m.type_id, m.max_to_object_ids, l.label
      FROM limits m LEFT JOIN labels l
        ON l.portal_id = m.portal_id AND m.category = 'USER_DEFINED' AND l.type_id = m.type_id
      WHERE m.portal_id = $1";
 
 /// The labels and limits of one direction, read inside the transaction.
-async fn pair_state(conn: &mut AnyConnection, portal: PortalId, pair: &Pair) -> Result<(Vec<UserLabel>, PairLimits), sqlx::Error> {
+async fn pair_state(
+    conn: &mut AnyConnection,
+    portal: PortalId,
+    pair: &Pair,
+) -> Result<(Vec<UserLabel>, PairLimits), sqlx::Error> {
     let rows = sqlx::query(
         "SELECT type_id, inverse_type_id, name, label FROM labels WHERE portal_id = $1 AND from_type = $2 AND to_type = $3",
     )
@@ -65,7 +70,10 @@ async fn pair_state(conn: &mut AnyConnection, portal: PortalId, pair: &Pair) -> 
     let mut limits = PairLimits::new();
     for row in &rows {
         if let Some(c) = Category::parse(&get_str(row, "category")?) {
-            limits.insert((c, get_i64(row, "type_id")? as TypeId), get_i64(row, "max_to_object_ids")?);
+            limits.insert(
+                (c, get_i64(row, "type_id")? as TypeId),
+                get_i64(row, "max_to_object_ids")?,
+            );
         }
     }
     Ok((labels, limits))
@@ -93,7 +101,10 @@ impl LimitStore for SqlStore {
             }
         }
         .map_err(db_error)?;
-        rows.iter().map(limit_from_row).collect::<Result<_, _>>().map_err(db_error)
+        rows.iter()
+            .map(limit_from_row)
+            .collect::<Result<_, _>>()
+            .map_err(db_error)
     }
 
     #[tracing::instrument(skip(self, inputs), fields(portal, n = inputs.len()))]
@@ -107,7 +118,14 @@ impl LimitStore for SqlStore {
     ) -> Result<Vec<Result<Limit>>> {
         write_tx!(self, |tx| {
             let (labels, mut state) = pair_state(&mut tx, portal, pair).await?;
-            let outcomes = plan_write(pair, &labels, &mut state, op == LimitOp::Create, inputs, max_allowed);
+            let outcomes = plan_write(
+                pair,
+                &labels,
+                &mut state,
+                op == LimitOp::Create,
+                inputs,
+                max_allowed,
+            );
             for limit in outcomes.iter().flatten() {
                 sqlx::query(
                     "INSERT INTO limits (portal_id, from_type, to_type, category, type_id, max_to_object_ids)
@@ -154,7 +172,10 @@ impl LimitStore for SqlStore {
                     .await?;
                 }
             }
-            outcomes.into_iter().map(|o| o.map(|_| ())).collect::<Vec<Result<(), Error>>>()
+            outcomes
+                .into_iter()
+                .map(|o| o.map(|_| ()))
+                .collect::<Vec<Result<(), Error>>>()
         })
     }
 }

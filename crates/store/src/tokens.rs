@@ -12,7 +12,10 @@ fn token_from_row(row: &AnyRow) -> Result<TokenInfo> {
         Ok(TokenInfo {
             id: get_str(row, "id")?,
             portal_id: get_i64(row, "portal_id")?,
-            scopes: get_str(row, "scopes")?.split_whitespace().map(str::to_string).collect(),
+            scopes: get_str(row, "scopes")?
+                .split_whitespace()
+                .map(str::to_string)
+                .collect(),
             created_at_ms: get_i64(row, "created_at")?,
         })
     })()
@@ -22,7 +25,12 @@ fn token_from_row(row: &AnyRow) -> Result<TokenInfo> {
 #[async_trait]
 impl TokenStore for SqlStore {
     #[tracing::instrument(skip_all, fields(portal_id))]
-    async fn put_token(&self, hash: &str, portal_id: PortalId, scopes: &[String]) -> Result<TokenInfo> {
+    async fn put_token(
+        &self,
+        hash: &str,
+        portal_id: PortalId,
+        scopes: &[String],
+    ) -> Result<TokenInfo> {
         let row = write_tx!(self, |tx| {
             sqlx::query(
                 "INSERT INTO tokens (id, token_hash, portal_id, scopes, created_at) VALUES ($1, $2, $3, $4, $5)
@@ -35,10 +43,12 @@ impl TokenStore for SqlStore {
             .bind(now_ms())
             .execute(&mut *tx)
             .await?;
-            sqlx::query("SELECT id, portal_id, scopes, created_at FROM tokens WHERE token_hash = $1")
-                .bind(hash)
-                .fetch_one(&mut *tx)
-                .await?
+            sqlx::query(
+                "SELECT id, portal_id, scopes, created_at FROM tokens WHERE token_hash = $1",
+            )
+            .bind(hash)
+            .fetch_one(&mut *tx)
+            .await?
         })?;
         token_from_row(&row)
     }

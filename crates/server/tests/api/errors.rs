@@ -23,28 +23,65 @@ async fn unknown_route_is_a_hubspot_404() {
 async fn wrong_method_is_a_hubspot_405() {
     let app = spawn_app().await;
     for prefix in SCHEMA_PREFIXES {
-        let a = app.delete(&format!("{prefix}/definitions/configurations/all")).await;
+        let a = app
+            .delete(&format!("{prefix}/definitions/configurations/all"))
+            .await;
         a.assert_hubspot_error(405);
     }
 }
 
 #[tokio::test]
 async fn body_over_the_limit_is_a_hubspot_413() {
-    let app = spawn_app_with(ApiConfig { body_limit: 1024, ..ApiConfig::default() }).await;
+    let app = spawn_app_with(ApiConfig {
+        body_limit: 1024,
+        ..ApiConfig::default()
+    })
+    .await;
     let big = format!("{{\"name\":\"x\",\"label\":\"{}\"}}", "a".repeat(4096));
-    let a = app.raw(Method::POST, "/crm/v4/associations/contacts/companies/labels", big).await;
+    let a = app
+        .raw(
+            Method::POST,
+            "/crm/v4/associations/contacts/companies/labels",
+            big,
+        )
+        .await;
     a.assert_hubspot_error(413);
 }
 
 #[tokio::test]
 async fn malformed_json_is_a_validation_error_with_position() {
     let app = spawn_app().await;
-    let a = app.raw(Method::POST, "/crm/v4/associations/contacts/companies/labels", "{\"name\": ").await;
+    let a = app
+        .raw(
+            Method::POST,
+            "/crm/v4/associations/contacts/companies/labels",
+            "{\"name\": ",
+        )
+        .await;
     assert_eq!(a.assert_hubspot_error(400), "VALIDATION_ERROR");
-    assert!(a.body["message"].as_str().unwrap().starts_with("Invalid input JSON on line 1, column"), "{}", a.text);
-    let a = app.raw(Method::POST, "/crm/v4/associations/contacts/companies/labels", "{} trailing").await;
+    assert!(
+        a.body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Invalid input JSON on line 1, column"),
+        "{}",
+        a.text
+    );
+    let a = app
+        .raw(
+            Method::POST,
+            "/crm/v4/associations/contacts/companies/labels",
+            "{} trailing",
+        )
+        .await;
     assert_eq!(a.assert_hubspot_error(400), "VALIDATION_ERROR");
-    let a = app.raw(Method::POST, "/crm/v4/associations/contacts/companies/labels", "").await;
+    let a = app
+        .raw(
+            Method::POST,
+            "/crm/v4/associations/contacts/companies/labels",
+            "",
+        )
+        .await;
     assert_eq!(a.assert_hubspot_error(400), "VALIDATION_ERROR");
 }
 
@@ -52,10 +89,20 @@ async fn malformed_json_is_a_validation_error_with_position() {
 async fn missing_required_field_is_named_with_its_position() {
     let app = spawn_app().await;
     let a = app
-        .post("/crm/v4/associations/definitions/configurations/deals/contacts/batch/create", json!({"inputs": [{"category": "HUBSPOT_DEFINED", "typeId": 3}]}))
+        .post(
+            "/crm/v4/associations/definitions/configurations/deals/contacts/batch/create",
+            json!({"inputs": [{"category": "HUBSPOT_DEFINED", "typeId": 3}]}),
+        )
         .await;
     assert_eq!(a.assert_hubspot_error(400), "VALIDATION_ERROR");
-    assert!(a.body["message"].as_str().unwrap().contains("Some required fields were not set: [inputs[0].maxToObjectIds]"), "{}", a.text);
+    assert!(
+        a.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("Some required fields were not set: [inputs[0].maxToObjectIds]"),
+        "{}",
+        a.text
+    );
     assert_eq!(a.body["errors"][0]["in"], "inputs[0].maxToObjectIds");
     assert_eq!(a.body["errors"][0]["code"], "REQUIRED_FIELD");
 }
@@ -67,7 +114,12 @@ async fn wrong_type_and_unknown_enum_value_are_validation_errors_naming_the_fiel
     let a = app.post(path, json!({"inputs": [{"category": "HUBSPOT_DEFINED", "typeId": "three", "maxToObjectIds": 1}]})).await;
     assert_eq!(a.assert_hubspot_error(400), "VALIDATION_ERROR");
     assert_eq!(a.body["errors"][0]["in"], "inputs[0].typeId");
-    let a = app.post(path, json!({"inputs": [{"category": "SOMEBODY_DEFINED", "typeId": 3, "maxToObjectIds": 1}]})).await;
+    let a = app
+        .post(
+            path,
+            json!({"inputs": [{"category": "SOMEBODY_DEFINED", "typeId": 3, "maxToObjectIds": 1}]}),
+        )
+        .await;
     assert_eq!(a.assert_hubspot_error(400), "VALIDATION_ERROR");
     assert_eq!(a.body["errors"][0]["in"], "inputs[0].category");
     assert!(a.text.contains("SOMEBODY_DEFINED"));
@@ -83,12 +135,27 @@ async fn missing_malformed_and_unknown_tokens_are_401() {
     let path = "/crm/v4/associations/contacts/companies/labels";
     let a = app.call(Method::GET, path, None, None).await;
     assert_eq!(a.assert_hubspot_error(401), "INVALID_AUTHENTICATION");
-    assert!(a.body["message"].as_str().unwrap().starts_with("Authentication credentials not found."));
+    assert!(a.body["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("Authentication credentials not found."));
     let a = app.call(Method::GET, path, Some("not-a-token"), None).await;
     assert_eq!(a.assert_hubspot_error(401), "INVALID_AUTHENTICATION");
-    let r = app.client.get(app.url(path)).header("authorization", "Basic dXNlcjpwYXNz").send().await.unwrap();
+    let r = app
+        .client
+        .get(app.url(path))
+        .header("authorization", "Basic dXNlcjpwYXNz")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
-    let r = app.client.get(app.url(path)).header("authorization", "Bearer").send().await.unwrap();
+    let r = app
+        .client
+        .get(app.url(path))
+        .header("authorization", "Bearer")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
 }
 
@@ -96,31 +163,65 @@ async fn missing_malformed_and_unknown_tokens_are_401() {
 async fn token_without_an_accepted_scope_is_403_missing_scopes() {
     let app = spawn_app().await;
     for prefix in SCHEMA_PREFIXES {
-        let a = app.call(Method::GET, &format!("{prefix}/contacts/companies/labels"), Some(NO_SCOPE_TOKEN), None).await;
+        let a = app
+            .call(
+                Method::GET,
+                &format!("{prefix}/contacts/companies/labels"),
+                Some(NO_SCOPE_TOKEN),
+                None,
+            )
+            .await;
         assert_eq!(a.assert_hubspot_error(403), "MISSING_SCOPES");
-        let scopes = a.body["errors"][0]["context"]["requiredGranularScopes"].as_array().expect("requiredGranularScopes");
-        assert!(scopes.iter().any(|s| s == "crm.objects.contacts.write"), "{}", a.text);
-        assert_eq!(a.body["links"]["scopes"], "https://developers.hubspot.com/scopes");
+        let scopes = a.body["errors"][0]["context"]["requiredGranularScopes"]
+            .as_array()
+            .expect("requiredGranularScopes");
+        assert!(
+            scopes.iter().any(|s| s == "crm.objects.contacts.write"),
+            "{}",
+            a.text
+        );
+        assert_eq!(
+            a.body["links"]["scopes"],
+            "https://developers.hubspot.com/scopes"
+        );
     }
 }
 
 #[tokio::test]
 async fn a_token_with_just_one_accepted_scope_is_enough() {
     let app = spawn_app().await;
-    let store = assocd::app::open_store(&app.database_url, &Default::default()).await.unwrap();
-    use assocd_core::store::TokenStore;
-    store
-        .put_token(&assocd_core::token::hash_secret("pat-one-scope"), PORTAL, &["crm.objects.deals.read".to_string(), "some.other.scope".to_string()])
+    let store = assocd::app::open_store(&app.database_url, &Default::default())
         .await
         .unwrap();
-    let a = app.call(Method::GET, "/crm/v4/associations/definitions/configurations/all", Some("pat-one-scope"), None).await;
+    use assocd_core::store::TokenStore;
+    store
+        .put_token(
+            &assocd_core::token::hash_secret("pat-one-scope"),
+            PORTAL,
+            &[
+                "crm.objects.deals.read".to_string(),
+                "some.other.scope".to_string(),
+            ],
+        )
+        .await
+        .unwrap();
+    let a = app
+        .call(
+            Method::GET,
+            "/crm/v4/associations/definitions/configurations/all",
+            Some("pat-one-scope"),
+            None,
+        )
+        .await;
     assert_eq!(a.status, 200, "{}", a.text);
 }
 
 #[tokio::test]
 async fn success_answers_carry_json_utf8_and_a_correlation_id() {
     let app = spawn_app().await;
-    let a = app.get("/crm/v4/associations/contacts/companies/labels").await;
+    let a = app
+        .get("/crm/v4/associations/contacts/companies/labels")
+        .await;
     assert_eq!(a.status, 200);
     assert_eq!(a.headers["content-type"], "application/json;charset=utf-8");
     assert!(uuid::Uuid::parse_str(a.headers["x-hubspot-correlation-id"].to_str().unwrap()).is_ok());
@@ -150,7 +251,10 @@ async fn openapi_document_lists_every_implemented_route() {
 #[tokio::test]
 async fn every_documented_operation_is_routed() {
     let app = spawn_app().await;
-    let doc = app.call(Method::GET, "/openapi.json", None, None).await.body;
+    let doc = app
+        .call(Method::GET, "/openapi.json", None, None)
+        .await
+        .body;
     let mut checked = 0;
     for (path, item) in doc["paths"].as_object().unwrap() {
         let concrete = path
@@ -164,7 +268,9 @@ async fn every_documented_operation_is_routed() {
             .replace("{userId}", "1");
         for method in item.as_object().unwrap().keys() {
             let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
-            let a = app.call(m, &concrete, Some(NO_SCOPE_TOKEN), Some(&json!({}))).await;
+            let a = app
+                .call(m, &concrete, Some(NO_SCOPE_TOKEN), Some(&json!({})))
+                .await;
             assert_eq!(a.status, 403, "{method} {concrete}: {}", a.text);
             checked += 1;
         }

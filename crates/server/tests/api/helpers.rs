@@ -39,9 +39,17 @@ pub async fn fresh_database(dir: &std::path::Path) -> String {
         Ok(admin) if !admin.is_empty() => {
             use sqlx::Connection;
             let name = format!("assocd_test_{}", uuid::Uuid::new_v4().simple());
-            let mut conn = sqlx::PgConnection::connect(&admin).await.expect("connect to the test PostgreSQL server");
-            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create test database");
-            let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin);
+            let mut conn = sqlx::PgConnection::connect(&admin)
+                .await
+                .expect("connect to the test PostgreSQL server");
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .await
+                .expect("create test database");
+            let base = admin
+                .rsplit_once('/')
+                .map(|(b, _)| b.to_string())
+                .unwrap_or(admin);
             format!("{base}/{name}")
         }
         _ => format!("sqlite://{}/assocd.sqlite", dir.display()),
@@ -55,15 +63,40 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(config: ApiConfig) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let database_url = fresh_database(dir.path()).await;
-    let store = open_store(&database_url, &ConnectOptions::default()).await.expect("open store");
-    let all: Vec<String> = assocd_core::scopes::all_known().into_iter().map(str::to_string).collect();
-    store.put_token(&hash_secret(TOKEN), PORTAL, &all).await.unwrap();
-    store.put_token(&hash_secret(OTHER_PORTAL_TOKEN), OTHER_PORTAL, &all).await.unwrap();
-    store.put_token(&hash_secret(NO_SCOPE_TOKEN), PORTAL, &["crm.schemas.custom.read".to_string()]).await.unwrap();
-    let app = Application::build("127.0.0.1:0", store, config).await.expect("bind");
+    let store = open_store(&database_url, &ConnectOptions::default())
+        .await
+        .expect("open store");
+    let all: Vec<String> = assocd_core::scopes::all_known()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    store
+        .put_token(&hash_secret(TOKEN), PORTAL, &all)
+        .await
+        .unwrap();
+    store
+        .put_token(&hash_secret(OTHER_PORTAL_TOKEN), OTHER_PORTAL, &all)
+        .await
+        .unwrap();
+    store
+        .put_token(
+            &hash_secret(NO_SCOPE_TOKEN),
+            PORTAL,
+            &["crm.schemas.custom.read".to_string()],
+        )
+        .await
+        .unwrap();
+    let app = Application::build("127.0.0.1:0", store, config)
+        .await
+        .expect("bind");
     let addr = app.local_addr();
     tokio::spawn(app.run_until(std::future::pending()));
-    TestApp { addr, client: reqwest::Client::new(), database_url, _dir: dir }
+    TestApp {
+        addr,
+        client: reqwest::Client::new(),
+        database_url,
+        _dir: dir,
+    }
 }
 
 /// A response read whole: status, headers and JSON body (`Value::Null` when empty).
@@ -80,19 +113,41 @@ impl Answer {
         let status = r.status().as_u16();
         let headers = r.headers().clone();
         let text = r.text().await.unwrap_or_default();
-        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::Null) };
-        Answer { status, headers, body, text }
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::Null)
+        };
+        Answer {
+            status,
+            headers,
+            body,
+            text,
+        }
     }
 
     /// Asserts HubSpot's error body and returns its category.
     pub fn assert_hubspot_error(&self, status: u16) -> &str {
         assert_eq!(self.status, status, "body: {}", self.text);
         assert_eq!(self.body["status"], "error", "body: {}", self.text);
-        assert!(self.body["message"].as_str().is_some_and(|m| !m.is_empty()), "body: {}", self.text);
+        assert!(
+            self.body["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "body: {}",
+            self.text
+        );
         let id = self.body["correlationId"].as_str().expect("correlationId");
-        assert!(uuid::Uuid::parse_str(id).is_ok(), "correlationId is a UUID: {id}");
-        assert_eq!(self.headers["x-hubspot-correlation-id"].to_str().unwrap(), id);
-        assert_eq!(self.headers["content-type"], "application/json;charset=utf-8");
+        assert!(
+            uuid::Uuid::parse_str(id).is_ok(),
+            "correlationId is a UUID: {id}"
+        );
+        assert_eq!(
+            self.headers["x-hubspot-correlation-id"].to_str().unwrap(),
+            id
+        );
+        assert_eq!(
+            self.headers["content-type"],
+            "application/json;charset=utf-8"
+        );
         self.body["category"].as_str().expect("category")
     }
 }
@@ -102,7 +157,13 @@ impl TestApp {
         format!("http://{}{}", self.addr, path)
     }
 
-    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<&Value>) -> Answer {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Answer {
         let mut req = self.client.request(method, self.url(path));
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -131,7 +192,8 @@ impl TestApp {
         self.call(Method::GET, path, Some(TOKEN), None).await
     }
     pub async fn post(&self, path: &str, body: Value) -> Answer {
-        self.call(Method::POST, path, Some(TOKEN), Some(&body)).await
+        self.call(Method::POST, path, Some(TOKEN), Some(&body))
+            .await
     }
     pub async fn put(&self, path: &str, body: Value) -> Answer {
         self.call(Method::PUT, path, Some(TOKEN), Some(&body)).await

@@ -45,7 +45,11 @@ impl Server {
                 let addr = addr.parse().expect("address");
                 // Keep draining stdout so the child never blocks on a full pipe.
                 std::thread::spawn(move || for _ in reader.lines() {});
-                return Server { child, addr, banner };
+                return Server {
+                    child,
+                    addr,
+                    banner,
+                };
             }
             banner.push(line.trim().to_string());
         }
@@ -64,7 +68,10 @@ impl Server {
     /// SIGTERM, then waits for a clean exit.
     pub fn terminate(mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
-        Command::new("kill").args(["-TERM", &pid]).status().expect("send SIGTERM");
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("send SIGTERM");
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             if let Some(status) = self.child.try_wait().expect("wait") {
@@ -86,6 +93,10 @@ impl Drop for Server {
 /// Runs `assocd <args>` to completion and returns stdout (panics on failure).
 pub fn run(args: &[&str]) -> String {
     let out = Command::new(bin()).args(args).output().expect("run assocd");
-    assert!(out.status.success(), "assocd {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "assocd {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).expect("utf-8")
 }

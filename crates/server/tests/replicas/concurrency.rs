@@ -358,4 +358,3 @@ async fn an_association_limit_is_never_exceeded_across_replicas() {
         );
     }
 }
-

@@ -91,4 +91,3 @@ async fn serve_with_no_migrate_refuses_an_unmigrated_database_until_migrate_ran(
         .await;
     assert_eq!(status, 200);
 }
-

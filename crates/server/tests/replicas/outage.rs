@@ -206,4 +206,3 @@ async fn a_token_revoked_anywhere_is_refused_by_every_replica_within_the_cache_t
         revoked_at.elapsed()
     );
 }
-
