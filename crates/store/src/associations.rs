@@ -58,24 +58,11 @@ async fn load_limits(
     portal: PortalId,
     pair: &Pair,
 ) -> Result<LimitMap, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT category, type_id, max_to_object_ids FROM limits WHERE portal_id = $1 AND from_type = $2 AND to_type = $3",
-    )
-    .bind(portal)
-    .bind(pair.from.as_str())
-    .bind(pair.to.as_str())
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut out = LimitMap::new();
-    for row in &rows {
-        if let Some(c) = Category::parse(&get_str(row, "category")?) {
-            out.insert(
-                TypeKey::new(c, get_i64(row, "type_id")? as TypeId),
-                get_i64(row, "max_to_object_ids")?,
-            );
-        }
-    }
-    Ok(out)
+    let limits = crate::limits::load_pair_limits(conn, portal, pair).await?;
+    Ok(limits
+        .into_iter()
+        .map(|((c, t), v)| (TypeKey::new(c, t), v))
+        .collect())
 }
 
 fn key_of(category: &str, type_id: i64) -> Option<TypeKey> {

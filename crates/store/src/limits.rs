@@ -59,6 +59,16 @@ async fn pair_state(
             label: get_opt_str(row, "label")?,
         });
     }
+    let limits = load_pair_limits(conn, portal, pair).await?;
+    Ok((labels, limits))
+}
+
+/// The user-enforced limits of one direction, keyed by type (also read by association writes).
+pub(crate) async fn load_pair_limits(
+    conn: &mut AnyConnection,
+    portal: PortalId,
+    pair: &Pair,
+) -> Result<PairLimits, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT category, type_id, max_to_object_ids FROM limits WHERE portal_id = $1 AND from_type = $2 AND to_type = $3",
     )
@@ -76,7 +86,7 @@ async fn pair_state(
             );
         }
     }
-    Ok((labels, limits))
+    Ok(limits)
 }
 
 #[async_trait]
