@@ -1,5 +1,8 @@
 //! A short-lived cache of token lookups, so the hot path does not read the token table on every
 //! request. Entries live `TTL`; a revocation (possibly by another process) is seen within it.
+//! Unknown tokens are cached too, so a client retrying with a bad token (or someone guessing)
+//! costs no database read per request; a token is random, so no client can have tried one
+//! before `assocd token create` made it.
 
 use assocd_core::store::{Result, Store};
 use assocd_core::token::TokenInfo;
@@ -12,7 +15,7 @@ const MAX_ENTRIES: usize = 10_000;
 
 #[derive(Default)]
 pub struct TokenCache {
-    entries: Mutex<HashMap<String, (TokenInfo, Instant)>>,
+    entries: Mutex<HashMap<String, (Option<TokenInfo>, Instant)>>,
 }
 
 impl TokenCache {
@@ -24,21 +27,18 @@ impl TokenCache {
             .get(hash)
         {
             if at.elapsed() < TTL {
-                return Ok(Some(info.clone()));
+                return Ok(info.clone());
             }
         }
         let found = store.find_token(hash).await?;
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        match &found {
-            Some(info) => {
-                if entries.len() >= MAX_ENTRIES {
-                    entries.retain(|_, (_, at)| at.elapsed() < TTL);
-                }
-                entries.insert(hash.to_string(), (info.clone(), Instant::now()));
-            }
-            None => {
-                entries.remove(hash);
-            }
+        if entries.len() >= MAX_ENTRIES {
+            entries.retain(|_, (_, at)| at.elapsed() < TTL);
+        }
+        // When the map is still full (more distinct tokens in one TTL than it holds), unknown
+        // tokens are not remembered: the bound holds, and valid tokens keep their place.
+        if found.is_some() || entries.len() < MAX_ENTRIES {
+            entries.insert(hash.to_string(), (found.clone(), Instant::now()));
         }
         Ok(found)
     }

@@ -112,7 +112,9 @@ impl SqlStore {
             let timeout_ms = opts.statement_timeout.as_millis();
             let pool = AnyPoolOptions::new()
                 .max_connections(opts.max_connections.max(1))
-                .min_connections(0)
+                // One connection is kept open, so the first request after start (or after a
+                // quiet spell) does not pay for a TCP connect and session setup.
+                .min_connections(1)
                 .acquire_timeout(opts.connect_timeout)
                 // A connection that died with a database restart is noticed (and replaced)
                 // here rather than failing a request.
@@ -148,18 +150,20 @@ impl SqlStore {
         }
         let url = format!("sqlite://{path}?mode=rwc");
         let busy_ms = opts.connect_timeout.as_millis();
-        let write = AnyPoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(opts.connect_timeout)
-            .after_connect(move |c, _| Box::pin(sqlite_pragmas(c, busy_ms)))
-            .connect(&url)
-            .await?;
-        let read = AnyPoolOptions::new()
-            .max_connections(opts.max_connections.max(1))
-            .acquire_timeout(opts.connect_timeout)
-            .after_connect(move |c, _| Box::pin(sqlite_pragmas(c, busy_ms)))
-            .connect(&url)
-            .await?;
+        // A local file does not drop connections: no ping before each use (sqlx's default),
+        // which would cost a round trip to the connection's worker thread per statement.
+        let sqlite_pool = |max: u32| {
+            AnyPoolOptions::new()
+                .max_connections(max)
+                .min_connections(1)
+                .acquire_timeout(opts.connect_timeout)
+                .test_before_acquire(false)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .after_connect(move |c, _| Box::pin(sqlite_pragmas(c, busy_ms)))
+        };
+        let write = sqlite_pool(1).connect(&url).await?;
+        let read = sqlite_pool(opts.max_connections.max(1)).connect(&url).await?;
         Ok(SqlStore {
             read,
             write,

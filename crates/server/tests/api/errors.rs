@@ -159,6 +159,44 @@ async fn missing_malformed_and_unknown_tokens_are_401() {
     assert_eq!(r.status(), 401);
 }
 
+/// An unknown token is remembered as unknown for the token cache's TTL (no database read per
+/// bad request), and a token created meanwhile is accepted once that TTL has run out.
+#[tokio::test]
+async fn unknown_tokens_are_cached_for_the_ttl_like_known_ones() {
+    use assocd_core::store::TokenStore;
+    let app = spawn_app().await;
+    let path = "/crm/v4/associations/contacts/companies/labels";
+    let secret = "pat-created-while-running";
+    let first = std::time::Instant::now();
+    let a = app.call(Method::GET, path, Some(secret), None).await;
+    assert_eq!(a.assert_hubspot_error(401), "INVALID_AUTHENTICATION");
+    let store = assocd::app::open_store(&app.database_url, &Default::default())
+        .await
+        .unwrap();
+    let all: Vec<String> = assocd_core::scopes::all_known()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    store
+        .put_token(&assocd_core::token::hash_secret(secret), PORTAL, &all)
+        .await
+        .unwrap();
+    let a = app.call(Method::GET, path, Some(secret), None).await;
+    if first.elapsed() < std::time::Duration::from_millis(900) {
+        assert_eq!(a.status, 401, "the unknown answer is served from the cache");
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let a = app.call(Method::GET, path, Some(secret), None).await;
+        if a.status == 200 {
+            break;
+        }
+        assert_eq!(a.assert_hubspot_error(401), "INVALID_AUTHENTICATION");
+        assert!(std::time::Instant::now() < deadline, "new token never accepted");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 #[tokio::test]
 async fn token_without_an_accepted_scope_is_403_missing_scopes() {
     let app = spawn_app().await;
