@@ -1,23 +1,22 @@
-//! Associations between records: one row per direction and type. Every write reads the two
-//! records' current types, plans the change with the pure rules of `assocd_core::records`,
-//! checks the portal's limits against counts read in the same transaction, then writes the
-//! difference. The SQLite writer is single and `BEGIN IMMEDIATE`; PostgreSQL runs SERIALIZABLE
+//! Associations between records: one row per direction and type. A write batch reads the
+//! current types of every pair it touches, plans the change with the pure rules of
+//! `assocd_core::records`, checks the portal's limits against counts read in the same
+//! transaction, then writes the difference (see `write`). The SQLite writer is single and `BEGIN IMMEDIATE`; PostgreSQL runs SERIALIZABLE
 //! with retries, so concurrent writers never both pass a limit check.
 
 use crate::{db_error, get_i64, get_opt_str, get_str, write_tx, SqlStore, TxError};
 use assocd_core::records::{
-    check_limit, describe, new_rows, plan, refuse_batch, AssociatedRecord, EditOp, HighUsageReport,
-    LinkEdit, LinkOutcome, Links, NewRow, Page, PairTypes, TypeKey,
+    describe, refuse_batch, AssociatedRecord, HighUsageReport, LinkEdit, LinkOutcome, Page,
+    PairTypes, TypeKey,
 };
 use assocd_core::store::{AssociationStore, Result};
-use assocd_core::{
-    AssocType, Category, Error, ObjectType, Pair, PortalId, RecordId, TypeId, UserLabel,
-};
+use assocd_core::{AssocType, Category, ObjectType, Pair, PortalId, RecordId, TypeId, UserLabel};
 use async_trait::async_trait;
 use sqlx::AnyConnection;
 use std::collections::BTreeMap;
 
 mod report;
+mod write;
 
 type LimitMap = BTreeMap<TypeKey, i64>;
 
@@ -67,175 +66,6 @@ async fn load_limits(
 
 fn key_of(category: &str, type_id: i64) -> Option<TypeKey> {
     Category::parse(category).map(|c| TypeKey::new(c, type_id as TypeId))
-}
-
-/// The types stored from `from` to `to` in direction `pair`.
-async fn read_direction(
-    conn: &mut AnyConnection,
-    portal: PortalId,
-    pair: &Pair,
-    from: RecordId,
-    to: RecordId,
-) -> Result<std::collections::BTreeSet<TypeKey>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT category, type_id FROM associations
-         WHERE portal_id = $1 AND from_type = $2 AND from_id = $3 AND to_type = $4 AND to_id = $5",
-    )
-    .bind(portal)
-    .bind(pair.from.as_str())
-    .bind(from)
-    .bind(pair.to.as_str())
-    .bind(to)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut out = std::collections::BTreeSet::new();
-    for row in &rows {
-        out.extend(key_of(&get_str(row, "category")?, get_i64(row, "type_id")?));
-    }
-    Ok(out)
-}
-
-/// How many records `row.record` is linked to under `row.key` in `row.pair` (served entirely by
-/// the `associations_by_record_type` index).
-async fn count_linked(
-    conn: &mut AnyConnection,
-    portal: PortalId,
-    row: &NewRow,
-) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT COUNT(*) FROM associations
-         WHERE portal_id = $1 AND from_type = $2 AND to_type = $3 AND category = $4 AND type_id = $5 AND from_id = $6",
-    )
-    .bind(portal)
-    .bind(row.pair.from.as_str())
-    .bind(row.pair.to.as_str())
-    .bind(row.key.category.as_str())
-    .bind(row.key.type_id as i64)
-    .bind(row.record)
-    .fetch_one(&mut *conn)
-    .await
-}
-
-/// Makes the rows of direction `pair` from `from` to `to` go from `before` to `after`.
-#[allow(clippy::too_many_arguments)]
-async fn write_direction(
-    conn: &mut AnyConnection,
-    portal: PortalId,
-    pair: &Pair,
-    from: RecordId,
-    to: RecordId,
-    before: &std::collections::BTreeSet<TypeKey>,
-    after: &std::collections::BTreeSet<TypeKey>,
-) -> Result<(), sqlx::Error> {
-    for k in before.difference(after) {
-        sqlx::query(
-            "DELETE FROM associations WHERE portal_id = $1 AND from_type = $2 AND from_id = $3
-               AND to_type = $4 AND to_id = $5 AND category = $6 AND type_id = $7",
-        )
-        .bind(portal)
-        .bind(pair.from.as_str())
-        .bind(from)
-        .bind(pair.to.as_str())
-        .bind(to)
-        .bind(k.category.as_str())
-        .bind(k.type_id as i64)
-        .execute(&mut *conn)
-        .await?;
-    }
-    for k in after.difference(before) {
-        sqlx::query(
-            "INSERT INTO associations (portal_id, from_type, from_id, to_type, to_id, category, type_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
-        )
-        .bind(portal)
-        .bind(pair.from.as_str())
-        .bind(from)
-        .bind(pair.to.as_str())
-        .bind(to)
-        .bind(k.category.as_str())
-        .bind(k.type_id as i64)
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
-}
-
-/// Everything one write batch needs about its pair, read once inside the transaction.
-struct BatchState {
-    types: PairTypes,
-    forward_limits: LimitMap,
-    reverse_limits: LimitMap,
-}
-
-/// Applies one edit: plan, check limits, write. The outer error is a database failure (the
-/// whole transaction fails); the inner one is this input's answer.
-async fn apply(
-    conn: &mut AnyConnection,
-    portal: PortalId,
-    state: &BatchState,
-    edit: &LinkEdit,
-) -> Result<Result<LinkOutcome, Error>, sqlx::Error> {
-    let pair = state.types.pair();
-    let reverse = pair.reversed();
-    let before = Links {
-        forward: read_direction(conn, portal, pair, edit.from, edit.to).await?,
-        reverse: read_direction(conn, portal, &reverse, edit.to, edit.from).await?,
-    };
-    let after = match plan(&state.types, edit.from, edit.to, &before, &edit.op) {
-        Ok(a) => a,
-        Err(e) => return Ok(Err(e)),
-    };
-    for row in new_rows(pair, edit.from, edit.to, &before, &after) {
-        let limits = if row.pair == *pair {
-            &state.forward_limits
-        } else {
-            &state.reverse_limits
-        };
-        if let Some(max) = limits.get(&row.key) {
-            let current = count_linked(conn, portal, &row).await?;
-            if let Err(e) = check_limit(&row, *max, current) {
-                return Ok(Err(e));
-            }
-        }
-    }
-    write_direction(
-        conn,
-        portal,
-        pair,
-        edit.from,
-        edit.to,
-        &before.forward,
-        &after.forward,
-    )
-    .await?;
-    write_direction(
-        conn,
-        portal,
-        &reverse,
-        edit.to,
-        edit.from,
-        &before.reverse,
-        &after.reverse,
-    )
-    .await?;
-    let labels = after
-        .forward
-        .iter()
-        .filter_map(|k| state.types.label_of(*k))
-        .collect();
-    let default = match edit.op {
-        EditOp::AddDefault => state
-            .types
-            .default_type()
-            .map(|d| (d, state.types.inverse(d))),
-        _ => None,
-    };
-    Ok(Ok(LinkOutcome {
-        from: edit.from,
-        to: edit.to,
-        labels,
-        default,
-    }))
 }
 
 /// One page of `from`'s associations in direction `pair`, in one statement (one snapshot):
@@ -347,15 +177,7 @@ impl AssociationStore for SqlStore {
         all_or_nothing: bool,
     ) -> Result<Vec<Result<LinkOutcome>>> {
         write_tx!(self, |tx| {
-            let state = BatchState {
-                types: load_types(&mut tx, portal, pair).await?,
-                forward_limits: load_limits(&mut tx, portal, pair).await?,
-                reverse_limits: load_limits(&mut tx, portal, &pair.reversed()).await?,
-            };
-            let mut outcomes = Vec::with_capacity(edits.len());
-            for edit in edits {
-                outcomes.push(apply(&mut tx, portal, &state, edit).await?);
-            }
+            let outcomes = write::write_batch(&mut tx, portal, pair, edits, all_or_nothing).await?;
             if all_or_nothing && outcomes.iter().any(Result::is_err) {
                 let failures = outcomes
                     .into_iter()

@@ -163,7 +163,9 @@ impl SqlStore {
                 .after_connect(move |c, _| Box::pin(sqlite_pragmas(c, busy_ms)))
         };
         let write = sqlite_pool(1).connect(&url).await?;
-        let read = sqlite_pool(opts.max_connections.max(1)).connect(&url).await?;
+        let read = sqlite_pool(opts.max_connections.max(1))
+            .connect(&url)
+            .await?;
         Ok(SqlStore {
             read,
             write,

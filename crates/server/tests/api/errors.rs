@@ -192,7 +192,10 @@ async fn unknown_tokens_are_cached_for_the_ttl_like_known_ones() {
             break;
         }
         assert_eq!(a.assert_hubspot_error(401), "INVALID_AUTHENTICATION");
-        assert!(std::time::Instant::now() < deadline, "new token never accepted");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "new token never accepted"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }

@@ -357,3 +357,93 @@ async fn u1_computes_and_keeps_the_report_of_records_at_80_percent_of_a_limit() 
         None
     );
 }
+
+/// A batch is planned input by input: an input sees the links the inputs before it made, and
+/// counts them against the limits of both directions, as if each had been written alone.
+#[tokio::test]
+async fn a_batch_sees_and_counts_its_own_earlier_inputs() {
+    let app = spawn_app().await;
+    set_limit(&app, "contacts", "companies", "HUBSPOT_DEFINED", 279, 2).await;
+    set_limit(&app, "companies", "contacts", "HUBSPOT_DEFINED", 280, 2).await;
+    let input = |from: i64, to: i64, type_id: i64| {
+        json!({"from": {"id": from.to_string()}, "to": {"id": to.to_string()},
+               "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}]})
+    };
+    let a = app
+        .post(
+            "/crm/v4/associations/contacts/companies/batch/create",
+            json!({"inputs": [
+                input(1, 10, 279), input(1, 11, 279), input(1, 12, 279),
+                input(2, 20, 279), input(3, 20, 279), input(4, 20, 279),
+                input(5, 30, 279), input(5, 30, 1),
+            ]}),
+        )
+        .await;
+    assert_eq!(a.status, 207, "{}", a.text);
+    let errors = a.body["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 2, "{}", a.text);
+    let mut refused: Vec<(Value, Value)> = errors
+        .iter()
+        .map(|e| {
+            (
+                e["context"]["objectId"].clone(),
+                e["context"]["toObjectType"].clone(),
+            )
+        })
+        .collect();
+    refused.sort_by_key(|r| r.0.to_string());
+    assert_eq!(
+        refused,
+        vec![
+            (json!(["1"]), json!(["0-2"])),
+            (json!(["20"]), json!(["0-1"]))
+        ],
+        "{}",
+        a.text
+    );
+    for e in errors {
+        assert_eq!(e["context"]["currentCount"], json!(["2"]));
+    }
+    assert_eq!(linked(&app, "contacts", 1, "companies").await, vec![10, 11]);
+    assert_eq!(linked(&app, "companies", 20, "contacts").await, vec![2, 3]);
+    assert!(linked(&app, "contacts", 4, "companies").await.is_empty());
+    let listed = list(&app, "contacts", 5, "companies").await;
+    assert_eq!(
+        types_of(&listed["results"][0]),
+        vec![
+            (
+                "HUBSPOT_DEFINED".to_string(),
+                1,
+                Some("Primary".to_string())
+            ),
+            hs(279)
+        ],
+        "the second input on the same pair adds to the first"
+    );
+}
+
+/// On a pair of one object type with itself, both directions are the same rows: a batch holding
+/// a link and its mirror writes each row once, and both records list each other.
+#[tokio::test]
+async fn a_batch_on_a_pair_of_one_object_type_writes_each_row_once() {
+    let app = spawn_app().await;
+    let a = app
+        .post(
+            "/crm/v4/associations/contacts/contacts/batch/associate/default",
+            json!({"inputs": [
+                {"from": {"id": "1"}, "to": {"id": "2"}},
+                {"from": {"id": "2"}, "to": {"id": "1"}},
+                {"from": {"id": "1"}, "to": {"id": "3"}}
+            ]}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.text);
+    assert_eq!(a.body["numErrors"], Value::Null, "{}", a.text);
+    assert_eq!(linked(&app, "contacts", 1, "contacts").await, vec![2, 3]);
+    assert_eq!(linked(&app, "contacts", 2, "contacts").await, vec![1]);
+    assert_eq!(linked(&app, "contacts", 3, "contacts").await, vec![1]);
+    assert_eq!(
+        types_of(&list(&app, "contacts", 2, "contacts").await["results"][0]),
+        vec![hs(449)]
+    );
+}
