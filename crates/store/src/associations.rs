@@ -1,16 +1,18 @@
 //! Associations between records: one row per direction and type. A write batch reads the
 //! current types of every pair it touches, plans the change with the pure rules of
 //! `assocd_core::records`, checks the portal's limits against counts read in the same
-//! transaction, then writes the difference (see `write`). The SQLite writer is single and `BEGIN IMMEDIATE`; PostgreSQL runs SERIALIZABLE
-//! with retries, so concurrent writers never both pass a limit check.
+//! transaction, then writes the difference (see `write`). The SQLite writer is single and
+//! `BEGIN IMMEDIATE`; PostgreSQL runs SERIALIZABLE with retries, so concurrent writers never
+//! both pass a limit check. Reads go through `crate::read`.
 
-use crate::{db_error, get_i64, get_opt_str, get_str, write_tx, SqlStore, TxError};
+use crate::read::{Arg, Query, Row};
+use crate::{write_tx, SqlStore, TxError};
 use assocd_core::records::{
     describe, refuse_batch, AssociatedRecord, HighUsageReport, LinkEdit, LinkOutcome, Page,
     PairTypes, TypeKey,
 };
 use assocd_core::store::{AssociationStore, Result};
-use assocd_core::{AssocType, Category, ObjectType, Pair, PortalId, RecordId, TypeId, UserLabel};
+use assocd_core::{AssocType, Category, Pair, PortalId, RecordId, TypeId};
 use async_trait::async_trait;
 use sqlx::AnyConnection;
 use std::collections::BTreeMap;
@@ -25,7 +27,7 @@ async fn load_types(
     conn: &mut AnyConnection,
     portal: PortalId,
     pair: &Pair,
-) -> Result<PairTypes, sqlx::Error> {
+) -> Result<PairTypes, TxError> {
     let rows = sqlx::query(
         "SELECT type_id, inverse_type_id, from_type, to_type, name, label FROM labels
          WHERE portal_id = $1 AND ((from_type = $2 AND to_type = $3) OR (from_type = $3 AND to_type = $2))",
@@ -35,19 +37,10 @@ async fn load_types(
     .bind(pair.to.as_str())
     .fetch_all(&mut *conn)
     .await?;
-    let mut labels = Vec::with_capacity(rows.len());
-    for row in &rows {
-        labels.push(UserLabel {
-            type_id: get_i64(row, "type_id")? as TypeId,
-            inverse_type_id: get_i64(row, "inverse_type_id")? as TypeId,
-            pair: Pair::new(
-                ObjectType::from_stored(&get_str(row, "from_type")?),
-                ObjectType::from_stored(&get_str(row, "to_type")?),
-            ),
-            name: get_str(row, "name")?,
-            label: get_opt_str(row, "label")?,
-        });
-    }
+    let labels = rows
+        .iter()
+        .map(|r| crate::labels::label_from_row(r))
+        .collect::<Result<Vec<_>>>()?;
     Ok(PairTypes::new(pair, labels))
 }
 
@@ -68,40 +61,52 @@ fn key_of(category: &str, type_id: i64) -> Option<TypeKey> {
     Category::parse(category).map(|c| TypeKey::new(c, type_id as TypeId))
 }
 
-/// One page of `from`'s associations in direction `pair`, in one statement (one snapshot):
-/// the inner query picks the next `limit + 1` associated ids off the primary key, the outer
-/// one fetches their types.
-async fn page(
-    conn: &mut AnyConnection,
+/// The query of one page of `from`'s associations in direction `pair`, in one statement (one
+/// snapshot): the inner query picks the next `limit + 1` associated ids off the primary key,
+/// the outer one fetches their types.
+fn page_query<'a>(
     portal: PortalId,
-    pair: &Pair,
+    pair: &'a Pair,
     from: RecordId,
     after: Option<RecordId>,
     limit: usize,
-) -> Result<Page, sqlx::Error> {
-    let rows = sqlx::query(PAGE_SQL)
-        .bind(portal)
-        .bind(pair.from.as_str())
-        .bind(from)
-        .bind(pair.to.as_str())
-        .bind(after.unwrap_or(0))
-        .bind(limit as i64 + 1)
-        .fetch_all(&mut *conn)
-        .await?;
+) -> Query<'a> {
+    Query {
+        sql: PAGE_SQL,
+        args: vec![
+            Arg::I64(portal),
+            Arg::Str(pair.from.as_str()),
+            Arg::I64(from),
+            Arg::Str(pair.to.as_str()),
+            Arg::I64(after.unwrap_or(0)),
+            Arg::I64(limit as i64 + 1),
+        ],
+    }
+}
+
+/// One row of `PAGE_SQL`: an associated id and one of its types (`None`: a category this
+/// version does not know, skipped).
+fn page_row(row: &dyn Row) -> Result<(RecordId, Option<AssocType>)> {
+    let to_id = row.i64("to_id")?;
+    let Some(key) = key_of(&row.str("category")?, row.i64("type_id")?) else {
+        return Ok((to_id, None));
+    };
+    let t = match key.category {
+        Category::UserDefined => AssocType {
+            category: key.category,
+            type_id: key.type_id,
+            label: row.opt_str("label")?,
+        },
+        _ => describe(&[], key),
+    };
+    Ok((to_id, Some(t)))
+}
+
+/// Groups a page's rows by associated id; a `limit + 1`-th id means there is a next page.
+fn assemble_page(rows: Vec<(RecordId, Option<AssocType>)>, limit: usize) -> Page {
     let mut results: Vec<AssociatedRecord> = Vec::new();
-    for row in &rows {
-        let to_id = get_i64(row, "to_id")?;
-        let Some(key) = key_of(&get_str(row, "category")?, get_i64(row, "type_id")?) else {
-            continue;
-        };
-        let t = match key.category {
-            Category::UserDefined => AssocType {
-                category: key.category,
-                type_id: key.type_id,
-                label: get_opt_str(row, "label")?,
-            },
-            _ => describe(&[], key),
-        };
+    for (to_id, t) in rows {
+        let Some(t) = t else { continue };
         match results.last_mut() {
             Some(last) if last.to_id == to_id => last.types.push(t),
             _ => results.push(AssociatedRecord {
@@ -115,10 +120,10 @@ async fn page(
         results.truncate(limit);
         next_after = results.last().map(|r| r.to_id);
     }
-    Ok(Page {
+    Page {
         results,
         next_after,
-    })
+    }
 }
 
 pub(crate) const PAGE_SQL: &str = "SELECT a.to_id, a.category, a.type_id, l.label
@@ -141,10 +146,9 @@ impl AssociationStore for SqlStore {
         after: Option<RecordId>,
         limit: usize,
     ) -> Result<Page> {
-        let mut conn = self.read.acquire().await.map_err(db_error)?;
-        page(&mut conn, portal, pair, from, after, limit)
-            .await
-            .map_err(db_error)
+        let q = page_query(portal, pair, from, after, limit);
+        let rows = self.read_rows(q.sql, &q.args, page_row).await?;
+        Ok(assemble_page(rows, limit))
     }
 
     #[tracing::instrument(skip(self, inputs), fields(n = inputs.len()))]
@@ -155,17 +159,15 @@ impl AssociationStore for SqlStore {
         inputs: &[(RecordId, Option<RecordId>)],
         limit: usize,
     ) -> Result<Vec<Page>> {
-        let mut tx = self.read.begin().await.map_err(db_error)?;
-        let mut out = Vec::with_capacity(inputs.len());
-        for (from, after) in inputs {
-            out.push(
-                page(&mut tx, portal, pair, *from, *after, limit)
-                    .await
-                    .map_err(db_error)?,
-            );
-        }
-        tx.commit().await.map_err(db_error)?;
-        Ok(out)
+        let queries: Vec<Query> = inputs
+            .iter()
+            .map(|(from, after)| page_query(portal, pair, *from, *after, limit))
+            .collect();
+        let pages = self.read_many(&queries, page_row).await?;
+        Ok(pages
+            .into_iter()
+            .map(|rows| assemble_page(rows, limit))
+            .collect())
     }
 
     #[tracing::instrument(skip(self, edits), fields(n = edits.len()))]

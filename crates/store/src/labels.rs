@@ -1,14 +1,12 @@
 //! USER_DEFINED association types (labels): one row per direction.
 
-use crate::{
-    db_error, get_i64, get_opt_str, get_str, write_tx, SqlStore, TxError, FIRST_USER_TYPE_ID,
-};
+use crate::read::{Arg, Row};
+use crate::{write_tx, SqlStore, TxError, FIRST_USER_TYPE_ID};
 use assocd_core::store::{LabelStore, Result};
 use assocd_core::{
     builtin, Error, ErrorKind, LabelRename, NewLabel, ObjectType, Pair, PortalId, TypeId, UserLabel,
 };
 use async_trait::async_trait;
-use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
 
 /// HubSpot's cap on labels between two objects (a paired label counts once).
@@ -16,16 +14,16 @@ pub const MAX_LABELS_PER_PAIR: i64 = 50;
 
 const LABEL_COLUMNS: &str = "type_id, inverse_type_id, from_type, to_type, name, label";
 
-fn label_from_row(row: &AnyRow) -> Result<UserLabel, sqlx::Error> {
+pub(crate) fn label_from_row(row: &dyn Row) -> Result<UserLabel, Error> {
     Ok(UserLabel {
-        type_id: get_i64(row, "type_id")? as TypeId,
-        inverse_type_id: get_i64(row, "inverse_type_id")? as TypeId,
+        type_id: row.i64("type_id")? as TypeId,
+        inverse_type_id: row.i64("inverse_type_id")? as TypeId,
         pair: Pair::new(
-            ObjectType::from_stored(&get_str(row, "from_type")?),
-            ObjectType::from_stored(&get_str(row, "to_type")?),
+            ObjectType::from_stored(&row.str("from_type")?),
+            ObjectType::from_stored(&row.str("to_type")?),
         ),
-        name: get_str(row, "name")?,
-        label: get_opt_str(row, "label")?,
+        name: row.str("name")?,
+        label: row.opt_str("label")?,
     })
 }
 
@@ -35,7 +33,7 @@ async fn find_in_pair(
     portal: PortalId,
     pair: &Pair,
     type_id: TypeId,
-) -> Result<Option<UserLabel>, sqlx::Error> {
+) -> Result<Option<UserLabel>, TxError> {
     let row = sqlx::query(&format!(
         "SELECT {LABEL_COLUMNS} FROM labels WHERE portal_id = $1 AND type_id = $2
            AND ((from_type = $3 AND to_type = $4) OR (from_type = $4 AND to_type = $3))"
@@ -46,7 +44,7 @@ async fn find_in_pair(
     .bind(pair.to.as_str())
     .fetch_optional(&mut *conn)
     .await?;
-    row.as_ref().map(label_from_row).transpose()
+    Ok(row.as_ref().map(|r| label_from_row(r)).transpose()?)
 }
 
 /// Hands out `count` fresh type ids for the portal, skipping built-in ids.
@@ -144,19 +142,18 @@ fn pair_clause() -> &'static str {
 #[async_trait]
 impl LabelStore for SqlStore {
     async fn list_labels(&self, portal: PortalId, pair: &Pair) -> Result<Vec<UserLabel>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {LABEL_COLUMNS} FROM labels WHERE portal_id = $1 AND from_type = $2 AND to_type = $3 ORDER BY type_id"
-        ))
-        .bind(portal)
-        .bind(pair.from.as_str())
-        .bind(pair.to.as_str())
-        .fetch_all(&self.read)
+        self.read_rows(
+            &format!(
+                "SELECT {LABEL_COLUMNS} FROM labels WHERE portal_id = $1 AND from_type = $2 AND to_type = $3 ORDER BY type_id"
+            ),
+            &[
+                Arg::I64(portal),
+                Arg::Str(pair.from.as_str()),
+                Arg::Str(pair.to.as_str()),
+            ],
+            label_from_row,
+        )
         .await
-        .map_err(db_error)?;
-        rows.iter()
-            .map(label_from_row)
-            .collect::<Result<_, _>>()
-            .map_err(db_error)
     }
 
     #[tracing::instrument(skip(self), fields(portal))]

@@ -12,6 +12,7 @@ mod associations;
 mod dump;
 mod labels;
 mod limits;
+mod read;
 mod tokens;
 
 use assocd_core::{Error, ErrorKind};
@@ -82,6 +83,8 @@ impl ConnectOptions {
 pub struct SqlStore {
     read: AnyPool,
     write: AnyPool,
+    /// SQLite only: connections for the request path's reads, used in place (see `read`).
+    sqlite_readers: Option<std::sync::Arc<read::SqliteReaders>>,
     backend: Backend,
     tx_deadline: Duration,
 }
@@ -134,6 +137,7 @@ impl SqlStore {
             return Ok(SqlStore {
                 read: pool.clone(),
                 write: pool,
+                sqlite_readers: None,
                 backend: Backend::Postgres,
                 tx_deadline,
             });
@@ -166,9 +170,11 @@ impl SqlStore {
         let read = sqlite_pool(opts.max_connections.max(1))
             .connect(&url)
             .await?;
+        let readers = read::SqliteReaders::new(path, busy_ms as u64);
         Ok(SqlStore {
             read,
             write,
+            sqlite_readers: Some(std::sync::Arc::new(readers)),
             backend: Backend::Sqlite,
             tx_deadline,
         })
@@ -231,6 +237,9 @@ impl SqlStore {
     }
 
     pub async fn close(&self) {
+        if let Some(r) = &self.sqlite_readers {
+            r.close();
+        }
         self.write.close().await;
         self.read.close().await;
     }

@@ -1,25 +1,23 @@
 //! Tokens: stored by hash, looked up on every request.
 
-use crate::{db_error, get_i64, get_str, now_ms, write_tx, SqlStore};
+use crate::read::{Arg, Row};
+use crate::{db_error, now_ms, write_tx, SqlStore};
 use assocd_core::store::{Result, TokenStore};
 use assocd_core::token::{public_id, TokenInfo};
 use assocd_core::PortalId;
 use async_trait::async_trait;
-use sqlx::any::AnyRow;
 
-fn token_from_row(row: &AnyRow) -> Result<TokenInfo> {
-    (|| {
-        Ok(TokenInfo {
-            id: get_str(row, "id")?,
-            portal_id: get_i64(row, "portal_id")?,
-            scopes: get_str(row, "scopes")?
-                .split_whitespace()
-                .map(str::to_string)
-                .collect(),
-            created_at_ms: get_i64(row, "created_at")?,
-        })
-    })()
-    .map_err(db_error)
+fn token_from_row(row: &dyn Row) -> Result<TokenInfo> {
+    Ok(TokenInfo {
+        id: row.str("id")?,
+        portal_id: row.i64("portal_id")?,
+        scopes: row
+            .str("scopes")?
+            .split_whitespace()
+            .map(str::to_string)
+            .collect(),
+        created_at_ms: row.i64("created_at")?,
+    })
 }
 
 #[async_trait]
@@ -50,18 +48,18 @@ impl TokenStore for SqlStore {
             .fetch_one(&mut *tx)
             .await?
         })?;
-        token_from_row(&row)
+        token_from_row(&row as &dyn Row)
     }
 
     async fn find_token(&self, hash: &str) -> Result<Option<TokenInfo>> {
-        let row = sqlx::query(
-            "SELECT id, portal_id, scopes, created_at FROM tokens WHERE token_hash = $1 AND revoked_at IS NULL",
-        )
-        .bind(hash)
-        .fetch_optional(&self.read)
-        .await
-        .map_err(db_error)?;
-        row.as_ref().map(token_from_row).transpose()
+        let mut found = self
+            .read_rows(
+                "SELECT id, portal_id, scopes, created_at FROM tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+                &[Arg::Str(hash)],
+                token_from_row,
+            )
+            .await?;
+        Ok(found.pop())
     }
 
     async fn list_tokens(&self) -> Result<Vec<TokenInfo>> {
@@ -71,7 +69,7 @@ impl TokenStore for SqlStore {
         .fetch_all(&self.read)
         .await
         .map_err(db_error)?;
-        rows.iter().map(token_from_row).collect()
+        rows.iter().map(|r| token_from_row(r)).collect()
     }
 
     async fn revoke_token(&self, id: &str) -> Result<bool> {

@@ -10,7 +10,7 @@
 //!    inserts, and deletes of exactly the rows that went away.
 
 use super::{key_of, load_types, LimitMap};
-use crate::{get_i64, get_str};
+use crate::{get_i64, get_str, TxError};
 use assocd_core::records::{
     check_limit, new_rows, plan, EditOp, LinkEdit, LinkOutcome, Links, NewRow, PairTypes, TypeKey,
 };
@@ -311,7 +311,7 @@ pub(super) async fn write_batch(
     pair: &Pair,
     edits: &[LinkEdit],
     all_or_nothing: bool,
-) -> Result<Vec<Result<LinkOutcome, Error>>, sqlx::Error> {
+) -> Result<Vec<Result<LinkOutcome, Error>>, TxError> {
     let reverse_pair = pair.reversed();
     let mut state = State {
         pair,

@@ -1,0 +1,253 @@
+//! Reads on the request path, written once for both engines: one SQL text (with `$n`
+//! placeholders), one decoder over the `Row` trait, two executors.
+//!
+//! - PostgreSQL: the sqlx pool.
+//! - SQLite: rusqlite connections used in place, on the calling thread. sqlx-sqlite hands every
+//!   statement to a worker thread and back; for the millisecond-or-less lookups of the request
+//!   path those hops cost more than the query (docs/benchmarks.md), while a read of a local
+//!   WAL database never waits on the network and rarely on the disk. The connections see every
+//!   commit of the writer (the same file), so a write acknowledged before a read is always seen.
+//!   Writes, migrations and long reads (export, the high-usage report) stay on sqlx.
+
+use crate::{db_error, SqlStore};
+use assocd_core::Error;
+use std::sync::Mutex;
+
+/// A bind value.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Arg<'a> {
+    I64(i64),
+    Str(&'a str),
+}
+
+/// A result row of either engine, read by column name.
+pub(crate) trait Row {
+    fn i64(&self, col: &str) -> Result<i64, Error>;
+    fn str(&self, col: &str) -> Result<String, Error>;
+    fn opt_str(&self, col: &str) -> Result<Option<String>, Error>;
+}
+
+impl Row for sqlx::any::AnyRow {
+    fn i64(&self, col: &str) -> Result<i64, Error> {
+        sqlx::Row::try_get(self, col).map_err(db_error)
+    }
+    fn str(&self, col: &str) -> Result<String, Error> {
+        sqlx::Row::try_get(self, col).map_err(db_error)
+    }
+    fn opt_str(&self, col: &str) -> Result<Option<String>, Error> {
+        sqlx::Row::try_get(self, col).map_err(db_error)
+    }
+}
+
+impl Row for rusqlite::Row<'_> {
+    fn i64(&self, col: &str) -> Result<i64, Error> {
+        self.get(col).map_err(sqlite_error)
+    }
+    fn str(&self, col: &str) -> Result<String, Error> {
+        self.get(col).map_err(sqlite_error)
+    }
+    fn opt_str(&self, col: &str) -> Result<Option<String>, Error> {
+        self.get(col).map_err(sqlite_error)
+    }
+}
+
+/// One query of a read: SQL and its binds.
+pub(crate) struct Query<'a> {
+    pub sql: &'a str,
+    pub args: Vec<Arg<'a>>,
+}
+
+/// SQLite read connections, opened on demand and reused. At most one per thread that reads at
+/// the same moment (tokio's workers), since each read runs to completion on its thread.
+pub(crate) struct SqliteReaders {
+    path: String,
+    busy_ms: u64,
+    idle: Mutex<Vec<rusqlite::Connection>>,
+}
+
+impl SqliteReaders {
+    pub(crate) fn new(path: &str, busy_ms: u64) -> Self {
+        SqliteReaders {
+            path: path.to_string(),
+            busy_ms,
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn open(&self) -> rusqlite::Result<rusqlite::Connection> {
+        use rusqlite::OpenFlags;
+        let conn = rusqlite::Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        // Read-write at the file level (a WAL reader may need to write the -shm index), but
+        // this connection refuses every write.
+        conn.pragma_update(None, "query_only", true)?;
+        conn.busy_timeout(std::time::Duration::from_millis(self.busy_ms))?;
+        conn.set_prepared_statement_cache_capacity(64);
+        Ok(conn)
+    }
+
+    /// Runs `queries` in one read transaction (one snapshot), decoding every row.
+    fn run<T>(
+        &self,
+        queries: &[Query<'_>],
+        decode: impl Fn(&dyn Row) -> Result<T, Error>,
+    ) -> Result<Vec<Vec<T>>, Error> {
+        let taken = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let conn = match taken {
+            Some(c) => c,
+            None => self.open().map_err(sqlite_error)?,
+        };
+        let result = run_on(&conn, queries, &decode);
+        if result.is_ok() || conn.is_autocommit() {
+            self.idle
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(conn);
+        }
+        result
+    }
+
+    pub(crate) fn close(&self) {
+        self.idle.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+}
+
+fn run_on<T>(
+    conn: &rusqlite::Connection,
+    queries: &[Query<'_>],
+    decode: &impl Fn(&dyn Row) -> Result<T, Error>,
+) -> Result<Vec<Vec<T>>, Error> {
+    let snapshot = queries.len() > 1;
+    if snapshot {
+        conn.execute_batch("BEGIN").map_err(sqlite_error)?;
+    }
+    let mut out = Vec::with_capacity(queries.len());
+    let mut failed = None;
+    for q in queries {
+        match query_on(conn, q, decode) {
+            Ok(rows) => out.push(rows),
+            Err(e) => {
+                failed = Some(e);
+                break;
+            }
+        }
+    }
+    if snapshot {
+        conn.execute_batch("COMMIT").map_err(sqlite_error)?;
+    }
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(out),
+    }
+}
+
+fn query_on<T>(
+    conn: &rusqlite::Connection,
+    q: &Query<'_>,
+    decode: &impl Fn(&dyn Row) -> Result<T, Error>,
+) -> Result<Vec<T>, Error> {
+    let mut stmt = conn.prepare_cached(q.sql).map_err(sqlite_error)?;
+    // `$n` is a named parameter to SQLite; a name used twice is one parameter.
+    for idx in 1..=stmt.parameter_count() {
+        let n: usize = stmt
+            .parameter_name(idx)
+            .and_then(|name| name.strip_prefix('$'))
+            .and_then(|n| n.parse().ok())
+            .filter(|n| (1..=q.args.len()).contains(n))
+            .ok_or_else(|| Error::internal("bad query parameter"))?;
+        let bound = match q.args[n - 1] {
+            Arg::I64(v) => stmt.raw_bind_parameter(idx, v),
+            Arg::Str(v) => stmt.raw_bind_parameter(idx, v),
+        };
+        bound.map_err(sqlite_error)?;
+    }
+    let mut rows = stmt.raw_query();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(sqlite_error)? {
+        out.push(decode(row)?);
+    }
+    Ok(out)
+}
+
+/// Maps a SQLite failure as `db_error` maps sqlx's: a busy or unopenable database is
+/// unavailable (503), anything else internal.
+fn sqlite_error(e: rusqlite::Error) -> Error {
+    use rusqlite::ErrorCode;
+    match e.sqlite_error_code() {
+        Some(
+            ErrorCode::DatabaseBusy
+            | ErrorCode::DatabaseLocked
+            | ErrorCode::CannotOpen
+            | ErrorCode::SystemIoFailure
+            | ErrorCode::OutOfMemory,
+        ) => {
+            tracing::warn!(error = %e, "database unavailable");
+            Error::unavailable(crate::UNAVAILABLE)
+        }
+        _ => {
+            tracing::error!(error = ?e, "database error");
+            Error::internal("internal storage error")
+        }
+    }
+}
+
+impl SqlStore {
+    /// Runs `queries` in one snapshot and decodes their rows: one result list per query.
+    pub(crate) async fn read_many<T: Send>(
+        &self,
+        queries: &[Query<'_>],
+        decode: impl Fn(&dyn Row) -> Result<T, Error> + Send + Sync,
+    ) -> Result<Vec<Vec<T>>, Error> {
+        if let Some(readers) = &self.sqlite_readers {
+            return readers.run(queries, decode);
+        }
+        let mut out = Vec::with_capacity(queries.len());
+        if let [q] = queries {
+            let rows = bind(q).fetch_all(&self.read).await.map_err(db_error)?;
+            out.push(decode_all(&rows, &decode)?);
+            return Ok(out);
+        }
+        let mut tx = self.read.begin().await.map_err(db_error)?;
+        for q in queries {
+            let rows = bind(q).fetch_all(&mut *tx).await.map_err(db_error)?;
+            out.push(decode_all(&rows, &decode)?);
+        }
+        tx.commit().await.map_err(db_error)?;
+        Ok(out)
+    }
+
+    /// One query's decoded rows.
+    pub(crate) async fn read_rows<T: Send>(
+        &self,
+        sql: &str,
+        args: &[Arg<'_>],
+        decode: impl Fn(&dyn Row) -> Result<T, Error> + Send + Sync,
+    ) -> Result<Vec<T>, Error> {
+        let q = Query {
+            sql,
+            args: args.to_vec(),
+        };
+        let mut all = self.read_many(std::slice::from_ref(&q), decode).await?;
+        Ok(all.pop().unwrap_or_default())
+    }
+}
+
+fn bind<'q>(q: &'q Query<'q>) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    let mut query = sqlx::query(q.sql);
+    for a in &q.args {
+        query = match *a {
+            Arg::I64(v) => query.bind(v),
+            Arg::Str(v) => query.bind(v),
+        };
+    }
+    query
+}
+
+fn decode_all<T>(
+    rows: &[sqlx::any::AnyRow],
+    decode: &impl Fn(&dyn Row) -> Result<T, Error>,
+) -> Result<Vec<T>, Error> {
+    rows.iter().map(|r| decode(r)).collect()
+}
