@@ -126,18 +126,23 @@ fn assemble_page(rows: Vec<(RecordId, Option<AssocType>)>, limit: usize) -> Page
     }
 }
 
+/// One page: the rows of the first `$6` (= limit + 1) associated ids after `$5`. The scalar
+/// subquery finds the `$6`-th such id (none: fewer remain), so the outer query is one range
+/// of the primary key, without a temporary table of ids.
 pub(crate) const PAGE_SQL: &str = "SELECT a.to_id, a.category, a.type_id, l.label
      FROM associations a
      LEFT JOIN labels l ON l.portal_id = a.portal_id AND a.category = 'USER_DEFINED' AND l.type_id = a.type_id
-     WHERE a.portal_id = $1 AND a.from_type = $2 AND a.from_id = $3 AND a.to_type = $4
-       AND a.to_id IN (SELECT DISTINCT to_id FROM associations
-                        WHERE portal_id = $1 AND from_type = $2 AND from_id = $3 AND to_type = $4 AND to_id > $5
-                        ORDER BY to_id LIMIT $6)
+     WHERE a.portal_id = $1 AND a.from_type = $2 AND a.from_id = $3 AND a.to_type = $4 AND a.to_id > $5
+       AND a.to_id <= COALESCE(
+             (SELECT to_id FROM associations
+               WHERE portal_id = $1 AND from_type = $2 AND from_id = $3 AND to_type = $4 AND to_id > $5
+               GROUP BY to_id ORDER BY to_id LIMIT 1 OFFSET $6 - 1),
+             9223372036854775807)
      ORDER BY a.to_id, a.category, a.type_id";
 
 #[async_trait]
 impl AssociationStore for SqlStore {
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(level = "debug", skip(self))]
     async fn list_associations(
         &self,
         portal: PortalId,
@@ -151,7 +156,7 @@ impl AssociationStore for SqlStore {
         Ok(assemble_page(rows, limit))
     }
 
-    #[tracing::instrument(skip(self, inputs), fields(n = inputs.len()))]
+    #[tracing::instrument(level = "debug", skip(self, inputs), fields(n = inputs.len()))]
     async fn read_associations(
         &self,
         portal: PortalId,
