@@ -14,7 +14,7 @@ use axum::http::request::Parts;
 
 /// The authenticated caller. Scopes are checked per operation by `authorize`.
 pub struct Caller {
-    pub token: TokenInfo,
+    pub token: std::sync::Arc<TokenInfo>,
     pub family: Family,
 }
 

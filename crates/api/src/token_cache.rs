@@ -7,7 +7,7 @@
 use assocd_core::store::{Result, Store};
 use assocd_core::token::TokenInfo;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub const TTL: Duration = Duration::from_secs(1);
@@ -15,11 +15,11 @@ const MAX_ENTRIES: usize = 10_000;
 
 #[derive(Default)]
 pub struct TokenCache {
-    entries: Mutex<HashMap<String, (Option<TokenInfo>, Instant)>>,
+    entries: Mutex<HashMap<String, (Option<Arc<TokenInfo>>, Instant)>>,
 }
 
 impl TokenCache {
-    pub async fn lookup(&self, hash: &str, store: &dyn Store) -> Result<Option<TokenInfo>> {
+    pub async fn lookup(&self, hash: &str, store: &dyn Store) -> Result<Option<Arc<TokenInfo>>> {
         if let Some((info, at)) = self
             .entries
             .lock()
@@ -30,7 +30,7 @@ impl TokenCache {
                 return Ok(info.clone());
             }
         }
-        let found = store.find_token(hash).await?;
+        let found = store.find_token(hash).await?.map(Arc::new);
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if entries.len() >= MAX_ENTRIES {
             entries.retain(|_, (_, at)| at.elapsed() < TTL);

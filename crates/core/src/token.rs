@@ -26,10 +26,12 @@ impl fmt::Debug for TokenInfo {
 
 /// The hash under which a token secret is stored and looked up.
 pub fn hash_secret(secret: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = Sha256::digest(secret.as_bytes());
     let mut out = String::with_capacity(64);
     for b in digest {
-        out.push_str(&format!("{b:02x}"));
+        out.push(HEX[usize::from(b >> 4)] as char);
+        out.push(HEX[usize::from(b & 0xf)] as char);
     }
     out
 }
@@ -37,4 +39,19 @@ pub fn hash_secret(secret: &str) -> String {
 /// The public id of a token: a prefix of its hash, so the id reveals nothing usable.
 pub fn public_id(hash: &str) -> String {
     hash[..12].to_string()
+}
+
+#[cfg(test)]
+mod hash_tests {
+    use super::hash_secret;
+
+    /// Stored hashes must never change: this is SHA-256's published test vector for "abc",
+    /// as lowercase hex.
+    #[test]
+    fn hash_is_lowercase_hex_sha256() {
+        assert_eq!(
+            hash_secret("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
 }
