@@ -184,7 +184,9 @@ impl AssociationStore for SqlStore {
         all_or_nothing: bool,
     ) -> Result<Vec<Result<LinkOutcome>>> {
         write_tx!(self, |tx| {
-            let outcomes = write::write_batch(&mut tx, portal, pair, edits, all_or_nothing).await?;
+            let outcomes =
+                write::write_batch(&mut tx, self.backend, portal, pair, edits, all_or_nothing)
+                    .await?;
             if all_or_nothing && outcomes.iter().any(Result::is_err) {
                 let failures = outcomes
                     .into_iter()

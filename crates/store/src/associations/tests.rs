@@ -52,7 +52,12 @@ async fn listing_and_limit_counts_are_index_searches_not_scans() {
     );
     // A write batch reads the stored types of its pairs off the primary key, one lookup per
     // pair, never a scan of the portal's rows.
-    let rows = plan_of(&s, &super::write::rows_sql(3), 3 + 6).await;
+    let rows = plan_of(
+        &s,
+        &super::write::rows_sql(crate::Backend::Sqlite, 3),
+        3 + 6,
+    )
+    .await;
     assert!(
         !rows.contains("SCAN a") && !rows.contains("SCAN associations"),
         "batch read plan scans:\n{rows}"
@@ -63,7 +68,12 @@ async fn listing_and_limit_counts_are_index_searches_not_scans() {
         ),
         "batch read plan:\n{rows}"
     );
-    let count = plan_of(&s, &super::write::counts_sql(3), 5 + 3).await;
+    let count = plan_of(
+        &s,
+        &super::write::counts_sql(crate::Backend::Sqlite, 3),
+        5 + 3,
+    )
+    .await;
     // SQLite: associations_by_type carries the primary key, so it is (portal_id, category,
     // type_id, from_type, from_id, to_type, ...): equality on every column of the count.
     assert!(count.contains("COVERING INDEX"), "count plan:\n{count}");

@@ -10,7 +10,7 @@
 //!    inserts, and deletes of exactly the rows that went away.
 
 use super::{key_of, load_types, LimitMap};
-use crate::{get_i64, get_str, TxError};
+use crate::{get_i64, get_str, Backend, TxError};
 use assocd_core::records::{
     check_limit, new_rows, plan, EditOp, LinkEdit, LinkOutcome, Links, NewRow, PairTypes, TypeKey,
 };
@@ -21,7 +21,7 @@ use std::collections::{BTreeSet, HashMap};
 /// Pairs of ids per `VALUES` read: 2 binds each, well under SQLite's 32,766 and PostgreSQL's
 /// 65,535 bind limits.
 const READ_CHUNK: usize = 500;
-/// Rows per multi-row insert: 4 binds each plus the 3 shared ones.
+/// Rows per multi-row insert: 7 binds each.
 const INSERT_CHUNK: usize = 500;
 
 /// Which stored direction a row set is in. For a pair of one object type with itself both
@@ -144,23 +144,104 @@ impl<'a> State<'a> {
     }
 }
 
+/// Bind markers in text order: `?` on SQLite, `$1, $2, …` on PostgreSQL; values are bound in
+/// the same order. (sqlx-sqlite resolves a numbered `$n` with a linear lookup by name per bind,
+/// which made a statement of a few hundred binds spend a fifth of R5's CPU there.)
+struct Marks {
+    numbered: bool,
+    n: usize,
+}
+
+impl Marks {
+    fn new(backend: Backend) -> Self {
+        Marks {
+            numbered: backend == Backend::Postgres,
+            n: 0,
+        }
+    }
+
+    fn next(&mut self) -> String {
+        self.n += 1;
+        if self.numbered {
+            format!("${}", self.n)
+        } else {
+            "?".to_string()
+        }
+    }
+
+    /// `(m, m, …)` of `width` markers.
+    fn tuple(&mut self, width: usize) -> String {
+        let marks: Vec<String> = (0..width).map(|_| self.next()).collect();
+        format!("({})", marks.join(", "))
+    }
+}
+
+/// The stored types of `n` (from, to) pairs of one direction: binds the pairs' ids, then
+/// portal, from type, to type.
+pub(super) fn rows_sql(backend: Backend, n: usize) -> String {
+    let mut m = Marks::new(backend);
+    let values: Vec<String> = (0..n).map(|_| m.tuple(2)).collect();
+    format!(
+        "SELECT a.from_id, a.to_id, a.category, a.type_id
+         FROM (VALUES {}) AS v CROSS JOIN associations a
+         WHERE a.portal_id = {} AND a.from_type = {} AND a.to_type = {}
+           AND a.from_id = v.column1 AND a.to_id = v.column2",
+        values.join(", "),
+        m.next(),
+        m.next(),
+        m.next()
+    )
+}
+
+/// How many records each of `n` records has under one type: binds portal, from type, to type,
+/// category, type id, then the records' ids.
+pub(super) fn counts_sql(backend: Backend, n: usize) -> String {
+    let mut m = Marks::new(backend);
+    let head: Vec<String> = (0..5).map(|_| m.next()).collect();
+    format!(
+        "SELECT from_id, COUNT(*) AS n FROM associations
+         WHERE portal_id = {} AND from_type = {} AND to_type = {} AND category = {} AND type_id = {}
+           AND from_id IN {}
+         GROUP BY from_id",
+        head[0],
+        head[1],
+        head[2],
+        head[3],
+        head[4],
+        m.tuple(n)
+    )
+}
+
+/// Inserts `n` rows: binds the 7 columns of each row in turn.
+fn insert_sql(backend: Backend, n: usize) -> String {
+    let mut m = Marks::new(backend);
+    let rows: Vec<String> = (0..n).map(|_| m.tuple(7)).collect();
+    format!(
+        "INSERT INTO associations (portal_id, from_type, from_id, to_type, to_id, category, type_id)
+         VALUES {} ON CONFLICT DO NOTHING",
+        rows.join(", ")
+    )
+}
+
 /// Reads the stored types of `ids` (from, to) in direction `pair` into `out`.
 async fn read_rows(
     conn: &mut AnyConnection,
+    backend: Backend,
     portal: PortalId,
     pair: &Pair,
     ids: &[(RecordId, RecordId)],
     mut out: impl FnMut(RecordId, RecordId, TypeKey),
 ) -> Result<(), sqlx::Error> {
     for chunk in ids.chunks(READ_CHUNK) {
-        let sql = rows_sql(chunk.len());
-        let mut q = sqlx::query(&sql)
-            .bind(portal)
-            .bind(pair.from.as_str())
-            .bind(pair.to.as_str());
+        let sql = rows_sql(backend, chunk.len());
+        let mut q = sqlx::query(&sql);
         for (from, to) in chunk {
             q = q.bind(*from).bind(*to);
         }
+        let q = q
+            .bind(portal)
+            .bind(pair.from.as_str())
+            .bind(pair.to.as_str());
         for row in q.fetch_all(&mut *conn).await? {
             if let Some(k) = key_of(&get_str(&row, "category")?, get_i64(&row, "type_id")?) {
                 out(get_i64(&row, "from_id")?, get_i64(&row, "to_id")?, k);
@@ -173,6 +254,7 @@ async fn read_rows(
 /// How many records each of `records` is linked to under `key` in direction `pair`.
 async fn read_counts(
     conn: &mut AnyConnection,
+    backend: Backend,
     portal: PortalId,
     pair: &Pair,
     key: TypeKey,
@@ -180,7 +262,7 @@ async fn read_counts(
 ) -> Result<Vec<(RecordId, i64)>, sqlx::Error> {
     let mut out = Vec::new();
     for chunk in records.chunks(READ_CHUNK * 2) {
-        let sql = counts_sql(chunk.len());
+        let sql = counts_sql(backend, chunk.len());
         let mut q = sqlx::query(&sql)
             .bind(portal)
             .bind(pair.from.as_str())
@@ -197,50 +279,10 @@ async fn read_counts(
     Ok(out)
 }
 
-/// The stored types of `n` (from, to) pairs of one direction: binds portal, from type, to type,
-/// then the pairs' ids.
-pub(super) fn rows_sql(n: usize) -> String {
-    format!(
-        "SELECT a.from_id, a.to_id, a.category, a.type_id
-         FROM (VALUES {}) AS v CROSS JOIN associations a
-         WHERE a.portal_id = $1 AND a.from_type = $2 AND a.to_type = $3
-           AND a.from_id = v.column1 AND a.to_id = v.column2",
-        placeholders(n, 2, 4)
-    )
-}
-
-/// How many records each of `n` records has under one type: binds portal, from type, to type,
-/// category, type id, then the records' ids.
-pub(super) fn counts_sql(n: usize) -> String {
-    format!(
-        "SELECT from_id, COUNT(*) AS n FROM associations
-         WHERE portal_id = $1 AND from_type = $2 AND to_type = $3 AND category = $4 AND type_id = $5
-           AND from_id IN {}
-         GROUP BY from_id",
-        placeholders(n, 1, 6)
-    )
-}
-
-/// `count` groups of `width` numbered binds starting at `$first`: `($4, $5), ($6, $7)` for
-/// width 2, or `($6, $7, $8)` as one list for width 1.
-fn placeholders(count: usize, width: usize, first: usize) -> String {
-    let group = |i: usize| {
-        let cols: Vec<String> = (0..width)
-            .map(|c| format!("${}", first + i * width + c))
-            .collect();
-        format!("({})", cols.join(", "))
-    };
-    if width == 1 {
-        let all: Vec<String> = (0..count).map(|i| format!("${}", first + i)).collect();
-        format!("({})", all.join(", "))
-    } else {
-        (0..count).map(group).collect::<Vec<_>>().join(", ")
-    }
-}
-
 /// Writes the difference between what was read and what was planned.
 async fn write_changes(
     conn: &mut AnyConnection,
+    backend: Backend,
     portal: PortalId,
     state: &State<'_>,
 ) -> Result<(), sqlx::Error> {
@@ -274,24 +316,14 @@ async fn write_changes(
         // Primary key order: fewer page splits, and the same lock order for every writer.
         inserts.sort_unstable();
         for chunk in inserts.chunks(INSERT_CHUNK) {
-            let values: Vec<String> = (0..chunk.len())
-                .map(|i| {
-                    let b = 4 + i * 4;
-                    format!("($1, $2, ${b}, $3, ${}, ${}, ${})", b + 1, b + 2, b + 3)
-                })
-                .collect();
-            let sql = format!(
-                "INSERT INTO associations (portal_id, from_type, from_id, to_type, to_id, category, type_id)
-                 VALUES {} ON CONFLICT DO NOTHING",
-                values.join(", ")
-            );
-            let mut q = sqlx::query(&sql)
-                .bind(portal)
-                .bind(pair.from.as_str())
-                .bind(pair.to.as_str());
+            let sql = insert_sql(backend, chunk.len());
+            let mut q = sqlx::query(&sql);
             for (from, to, k) in chunk {
                 q = q
+                    .bind(portal)
+                    .bind(pair.from.as_str())
                     .bind(*from)
+                    .bind(pair.to.as_str())
                     .bind(*to)
                     .bind(k.category.as_str())
                     .bind(k.type_id as i64);
@@ -307,6 +339,7 @@ async fn write_changes(
 /// is written (the batch is all or nothing and an input failed).
 pub(super) async fn write_batch(
     conn: &mut AnyConnection,
+    backend: Backend,
     portal: PortalId,
     pair: &Pair,
     edits: &[LinkEdit],
@@ -337,7 +370,7 @@ pub(super) async fn write_batch(
             state.read.entry((sd, f, t)).or_default();
         }
         let mut found = Vec::new();
-        read_rows(conn, portal, state.pair_of(d), ids, |f, t, k| {
+        read_rows(conn, backend, portal, state.pair_of(d), ids, |f, t, k| {
             found.push((f, t, k))
         })
         .await?;
@@ -364,7 +397,7 @@ pub(super) async fn write_batch(
                 state.counts.entry((sd, r, key)).or_insert(0);
             }
             let pair = state.pair_of(d).clone();
-            for (r, n) in read_counts(conn, portal, &pair, key, &records).await? {
+            for (r, n) in read_counts(conn, backend, portal, &pair, key, &records).await? {
                 state.counts.insert((sd, r, key), n);
             }
         }
@@ -372,7 +405,7 @@ pub(super) async fn write_batch(
 
     let outcomes: Vec<_> = edits.iter().map(|e| state.apply(e)).collect();
     if !(all_or_nothing && outcomes.iter().any(Result::is_err)) {
-        write_changes(conn, portal, &state).await?;
+        write_changes(conn, backend, portal, &state).await?;
     }
     Ok(outcomes)
 }
