@@ -119,9 +119,19 @@ impl SqlStore {
                 // quiet spell) does not pay for a TCP connect and session setup.
                 .min_connections(1)
                 .acquire_timeout(opts.connect_timeout)
-                // A connection that died with a database restart is noticed (and replaced)
-                // here rather than failing a request.
-                .test_before_acquire(true)
+                // sqlx pings every connection when it goes back to the pool and drops a broken
+                // one there, off the request path. A ping before each use as well would double
+                // the round trips of a read; only a connection idle for a while (which may
+                // have died with a database restart meanwhile) is pinged before use.
+                .test_before_acquire(false)
+                .before_acquire(|conn, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for >= Duration::from_secs(1) {
+                            sqlx::Connection::ping(conn).await?;
+                        }
+                        Ok(true)
+                    })
+                })
                 .idle_timeout(Some(Duration::from_secs(300)))
                 .max_lifetime(Some(Duration::from_secs(1800)))
                 .after_connect(move |conn, _| {
