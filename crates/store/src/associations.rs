@@ -17,8 +17,11 @@ use async_trait::async_trait;
 use sqlx::AnyConnection;
 use std::collections::BTreeMap;
 
+mod group;
 mod report;
 mod write;
+
+pub(crate) use group::GroupWriter;
 
 type LimitMap = BTreeMap<TypeKey, i64>;
 
@@ -140,6 +143,28 @@ pub(crate) const PAGE_SQL: &str = "SELECT a.to_id, a.category, a.type_id, l.labe
              9223372036854775807)
      ORDER BY a.to_id, a.category, a.type_id";
 
+/// Plans and writes one batch in the caller's transaction; an all-or-nothing batch with a
+/// failed input is refused whole (a domain error, so the caller rolls it back).
+async fn apply_batch(
+    conn: &mut AnyConnection,
+    backend: crate::Backend,
+    portal: PortalId,
+    pair: &Pair,
+    edits: &[LinkEdit],
+    all_or_nothing: bool,
+) -> Result<Vec<Result<LinkOutcome>>, TxError> {
+    let outcomes = write::write_batch(conn, backend, portal, pair, edits, all_or_nothing).await?;
+    if all_or_nothing && outcomes.iter().any(Result::is_err) {
+        let failures = outcomes
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, o)| o.err().map(|e| (i, e)))
+            .collect();
+        return Err(TxError::Domain(refuse_batch(failures)));
+    }
+    Ok(outcomes)
+}
+
 #[async_trait]
 impl AssociationStore for SqlStore {
     #[tracing::instrument(level = "debug", skip(self))]
@@ -183,19 +208,11 @@ impl AssociationStore for SqlStore {
         edits: &[LinkEdit],
         all_or_nothing: bool,
     ) -> Result<Vec<Result<LinkOutcome>>> {
+        if let Some(group) = &self.group {
+            return group.write(portal, pair, edits, all_or_nothing).await;
+        }
         write_tx!(self, |tx| {
-            let outcomes =
-                write::write_batch(&mut tx, self.backend, portal, pair, edits, all_or_nothing)
-                    .await?;
-            if all_or_nothing && outcomes.iter().any(Result::is_err) {
-                let failures = outcomes
-                    .into_iter()
-                    .enumerate()
-                    .filter_map(|(i, o)| o.err().map(|e| (i, e)))
-                    .collect();
-                return Err(TxError::Domain(refuse_batch(failures)));
-            }
-            outcomes
+            apply_batch(&mut tx, self.backend, portal, pair, edits, all_or_nothing).await?
         })
     }
 

@@ -85,6 +85,8 @@ pub struct SqlStore {
     write: AnyPool,
     /// SQLite only: connections for the request path's reads, used in place (see `read`).
     sqlite_readers: Option<std::sync::Arc<read::SqliteReaders>>,
+    /// SQLite only: the group commit of association writes (see `associations::group`).
+    group: Option<std::sync::Arc<associations::GroupWriter>>,
     backend: Backend,
     tx_deadline: Duration,
 }
@@ -148,6 +150,7 @@ impl SqlStore {
                 read: pool.clone(),
                 write: pool,
                 sqlite_readers: None,
+                group: None,
                 backend: Backend::Postgres,
                 tx_deadline,
             });
@@ -181,10 +184,12 @@ impl SqlStore {
             .connect(&url)
             .await?;
         let readers = read::SqliteReaders::new(path, busy_ms as u64);
+        let group = associations::GroupWriter::start(write.clone(), tx_deadline);
         Ok(SqlStore {
             read,
             write,
             sqlite_readers: Some(std::sync::Arc::new(readers)),
+            group: Some(std::sync::Arc::new(group)),
             backend: Backend::Sqlite,
             tx_deadline,
         })

@@ -196,3 +196,88 @@ async fn million_row_bench_listing_cost_does_not_grow_with_the_table() {
         "small {small:?}, large {large:?}"
     );
 }
+
+/// Concurrent batches on SQLite are committed in groups: each batch gets its own answer and
+/// that answer matches what is stored, a batch refused whole writes nothing while the other
+/// batches of its group stand, and a limit holds across the batches of one group.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_batches_commit_in_groups_each_with_its_own_answer() {
+    use assocd_core::records::TypeKey;
+    let dir = tempfile::tempdir().unwrap();
+    let s = store(&dir).await;
+    let p = pair("contacts", "companies");
+    let limit = LimitInput {
+        category: Category::HubspotDefined,
+        type_id: 279,
+        max_to_object_ids: 10,
+    };
+    s.write_limits(1, &p, LimitOp::Create, &[limit], 50_000)
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..40i64 {
+        let (s, p) = (s.clone(), p.clone());
+        tasks.push(tokio::spawn(async move {
+            let edits = [
+                LinkEdit {
+                    from: 1,
+                    to: 100 + i,
+                    op: EditOp::AddDefault,
+                },
+                LinkEdit {
+                    from: 1000 + i,
+                    to: 5000 + i,
+                    op: EditOp::AddDefault,
+                },
+            ];
+            (i, s.write_associations(1, &p, &edits, false).await.unwrap())
+        }));
+    }
+    let refused = {
+        let (s, p) = (s.clone(), p.clone());
+        tokio::spawn(async move {
+            let edits = [
+                LinkEdit {
+                    from: 7777,
+                    to: 8888,
+                    op: EditOp::AddDefault,
+                },
+                LinkEdit {
+                    from: 7777,
+                    to: 8889,
+                    op: EditOp::Add(vec![TypeKey::new(Category::UserDefined, 999_999)]),
+                },
+            ];
+            s.write_associations(1, &p, &edits, true).await
+        })
+    };
+    let mut granted = Vec::new();
+    for t in tasks {
+        let (i, outcomes) = t.await.unwrap();
+        assert_eq!(outcomes.len(), 2);
+        assert!(outcomes[1].is_ok(), "{:?}", outcomes[1]);
+        if outcomes[0].is_ok() {
+            granted.push(100 + i);
+        }
+        let own = s
+            .list_associations(1, &p, 1000 + i, None, 10)
+            .await
+            .unwrap();
+        assert_eq!(own.results.len(), 1, "batch {i}'s other input is stored");
+    }
+    assert!(refused.await.unwrap().is_err());
+    granted.sort_unstable();
+    assert_eq!(
+        granted.len(),
+        10,
+        "the limit holds across concurrent batches"
+    );
+    let stored = s.list_associations(1, &p, 1, None, 100).await.unwrap();
+    let stored: Vec<i64> = stored.results.iter().map(|r| r.to_id).collect();
+    assert_eq!(stored, granted, "every answer matches what is stored");
+    let none = s.list_associations(1, &p, 7777, None, 10).await.unwrap();
+    assert!(
+        none.results.is_empty(),
+        "a batch refused whole writes nothing"
+    );
+}
