@@ -131,10 +131,13 @@ fn assemble_page(rows: Vec<(RecordId, Option<AssocType>)>, limit: usize) -> Page
 
 /// One page: the rows of the first `$6` (= limit + 1) associated ids after `$5`. The scalar
 /// subquery finds the `$6`-th such id (none: fewer remain), so the outer query is one range
-/// of the primary key, without a temporary table of ids.
-pub(crate) const PAGE_SQL: &str = "SELECT a.to_id, a.category, a.type_id, l.label
+/// of the primary key, without a temporary table of ids. A label is looked up only for a
+/// USER_DEFINED row (a join would probe `labels` for every row).
+pub(crate) const PAGE_SQL: &str = "SELECT a.to_id, a.category, a.type_id,
+       CASE WHEN a.category = 'USER_DEFINED' THEN
+         (SELECT l.label FROM labels l WHERE l.portal_id = a.portal_id AND l.type_id = a.type_id)
+       END AS label
      FROM associations a
-     LEFT JOIN labels l ON l.portal_id = a.portal_id AND a.category = 'USER_DEFINED' AND l.type_id = a.type_id
      WHERE a.portal_id = $1 AND a.from_type = $2 AND a.from_id = $3 AND a.to_type = $4 AND a.to_id > $5
        AND a.to_id <= COALESCE(
              (SELECT to_id FROM associations
