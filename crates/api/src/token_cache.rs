@@ -13,9 +13,12 @@ use std::time::{Duration, Instant};
 pub const TTL: Duration = Duration::from_secs(1);
 const MAX_ENTRIES: usize = 10_000;
 
+/// A lookup's answer (`None`: no such token) and when it was read.
+type Entry = (Option<Arc<TokenInfo>>, Instant);
+
 #[derive(Default)]
 pub struct TokenCache {
-    entries: Mutex<HashMap<String, (Option<Arc<TokenInfo>>, Instant)>>,
+    entries: Mutex<HashMap<String, Entry>>,
 }
 
 impl TokenCache {
