@@ -214,6 +214,11 @@ impl AssociationStore for SqlStore {
         if let Some(group) = &self.group {
             return group.write(portal, pair, edits, all_or_nothing).await;
         }
+        // Queue behind this process's writers of the pair, for at most one transaction's
+        // deadline; past that, go ahead (SERIALIZABLE still keeps the write correct).
+        let _turn = tokio::time::timeout(self.tx_deadline, self.pair_locks.queue(portal, pair))
+            .await
+            .ok();
         write_tx!(self, |tx| {
             apply_batch(&mut tx, self.backend, portal, pair, edits, all_or_nothing).await?
         })

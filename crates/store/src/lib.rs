@@ -12,6 +12,7 @@ mod associations;
 mod dump;
 mod labels;
 mod limits;
+mod pair_locks;
 mod read;
 mod tokens;
 
@@ -87,6 +88,8 @@ pub struct SqlStore {
     sqlite_readers: Option<std::sync::Arc<read::SqliteReaders>>,
     /// SQLite only: the group commit of association writes (see `associations::group`).
     group: Option<std::sync::Arc<associations::GroupWriter>>,
+    /// PostgreSQL: association writers of one pair queue in this process (see `pair_locks`).
+    pair_locks: std::sync::Arc<pair_locks::PairLocks>,
     backend: Backend,
     tx_deadline: Duration,
 }
@@ -151,6 +154,7 @@ impl SqlStore {
                 write: pool,
                 sqlite_readers: None,
                 group: None,
+                pair_locks: Default::default(),
                 backend: Backend::Postgres,
                 tx_deadline,
             });
@@ -190,6 +194,7 @@ impl SqlStore {
             write,
             sqlite_readers: Some(std::sync::Arc::new(readers)),
             group: Some(std::sync::Arc::new(group)),
+            pair_locks: Default::default(),
             backend: Backend::Sqlite,
             tx_deadline,
         })
