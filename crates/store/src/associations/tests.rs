@@ -22,6 +22,18 @@ fn pair(a: &str, b: &str) -> Pair {
     Pair::new(ObjectType::parse(a).unwrap(), ObjectType::parse(b).unwrap())
 }
 
+/// Limits portal 1's unlabelled contact→company type (279) to `max` companies per contact.
+async fn limit_default_type(s: &SqlStore, p: &Pair, max: i64) {
+    let limit = LimitInput {
+        category: Category::HubspotDefined,
+        type_id: 279,
+        max_to_object_ids: max,
+    };
+    s.write_limits(1, p, LimitOp::Create, &[limit], 50_000)
+        .await
+        .unwrap();
+}
+
 /// The `detail` column of SQLite's EXPLAIN QUERY PLAN for `sql`, one line per step.
 async fn plan_of(s: &SqlStore, sql: &str, binds: usize) -> String {
     let text = format!("EXPLAIN QUERY PLAN {sql}");
@@ -93,14 +105,7 @@ async fn high_usage_report_lists_records_at_80_percent_and_is_kept() {
     let dir = tempfile::tempdir().unwrap();
     let s = store(&dir).await;
     let p = pair("contacts", "companies");
-    let limit = LimitInput {
-        category: Category::HubspotDefined,
-        type_id: 279,
-        max_to_object_ids: 5,
-    };
-    s.write_limits(1, &p, LimitOp::Create, &[limit], 50_000)
-        .await
-        .unwrap();
+    limit_default_type(&s, &p, 5).await;
     // Contact 1 gets 4 companies (80% of 5), contact 2 gets 3 (60%).
     let mut edits = Vec::new();
     for to in 10..14 {
@@ -206,14 +211,7 @@ async fn concurrent_batches_commit_in_groups_each_with_its_own_answer() {
     let dir = tempfile::tempdir().unwrap();
     let s = store(&dir).await;
     let p = pair("contacts", "companies");
-    let limit = LimitInput {
-        category: Category::HubspotDefined,
-        type_id: 279,
-        max_to_object_ids: 10,
-    };
-    s.write_limits(1, &p, LimitOp::Create, &[limit], 50_000)
-        .await
-        .unwrap();
+    limit_default_type(&s, &p, 10).await;
     let mut tasks = Vec::new();
     for i in 0..40i64 {
         let (s, p) = (s.clone(), p.clone());
