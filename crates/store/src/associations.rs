@@ -31,10 +31,11 @@ async fn load_types(
     portal: PortalId,
     pair: &Pair,
 ) -> Result<PairTypes, TxError> {
-    let rows = sqlx::query(
-        "SELECT type_id, inverse_type_id, from_type, to_type, name, label FROM labels
+    let rows = sqlx::query(&format!(
+        "SELECT {} FROM labels
          WHERE portal_id = $1 AND ((from_type = $2 AND to_type = $3) OR (from_type = $3 AND to_type = $2))",
-    )
+        crate::labels::LABEL_COLUMNS
+    ))
     .bind(portal)
     .bind(pair.from.as_str())
     .bind(pair.to.as_str())
@@ -87,18 +88,18 @@ fn page_query<'a>(
     }
 }
 
-/// One row of `PAGE_SQL`: an associated id and one of its types (`None`: a category this
-/// version does not know, skipped).
+/// One row of `PAGE_SQL` (to_id, category, type_id, label): an associated id and one of its
+/// types (`None`: a category this version does not know, skipped).
 fn page_row(row: &dyn Row) -> Result<(RecordId, Option<AssocType>)> {
-    let to_id = row.i64("to_id")?;
-    let Some(key) = key_of(&row.str("category")?, row.i64("type_id")?) else {
+    let to_id = row.i64(0)?;
+    let Some(key) = key_of(&row.str(1)?, row.i64(2)?) else {
         return Ok((to_id, None));
     };
     let t = match key.category {
         Category::UserDefined => AssocType {
             category: key.category,
             type_id: key.type_id,
-            label: row.opt_str("label")?,
+            label: row.opt_str(3)?,
         },
         _ => describe(&[], key),
     };

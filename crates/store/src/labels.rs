@@ -12,18 +12,19 @@ use sqlx::AnyConnection;
 /// HubSpot's cap on labels between two objects (a paired label counts once).
 pub const MAX_LABELS_PER_PAIR: i64 = 50;
 
-const LABEL_COLUMNS: &str = "type_id, inverse_type_id, from_type, to_type, name, label";
+/// The columns `label_from_row` reads, in its order.
+pub(crate) const LABEL_COLUMNS: &str = "type_id, inverse_type_id, from_type, to_type, name, label";
 
 pub(crate) fn label_from_row(row: &dyn Row) -> Result<UserLabel, Error> {
     Ok(UserLabel {
-        type_id: row.i64("type_id")? as TypeId,
-        inverse_type_id: row.i64("inverse_type_id")? as TypeId,
+        type_id: row.i64(0)? as TypeId,
+        inverse_type_id: row.i64(1)? as TypeId,
         pair: Pair::new(
-            ObjectType::from_stored(&row.str("from_type")?),
-            ObjectType::from_stored(&row.str("to_type")?),
+            ObjectType::from_stored(&row.str(2)?),
+            ObjectType::from_stored(&row.str(3)?),
         ),
-        name: row.str("name")?,
-        label: row.opt_str("label")?,
+        name: row.str(4)?,
+        label: row.opt_str(5)?,
     })
 }
 

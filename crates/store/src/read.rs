@@ -20,33 +20,34 @@ pub(crate) enum Arg<'a> {
     Str(&'a str),
 }
 
-/// A result row of either engine, read by column name.
+/// A result row of either engine, read by column position (0 = the first selected column;
+/// looking a column up by name costs a scan of the names per value).
 pub(crate) trait Row {
-    fn i64(&self, col: &str) -> Result<i64, Error>;
-    fn str(&self, col: &str) -> Result<String, Error>;
-    fn opt_str(&self, col: &str) -> Result<Option<String>, Error>;
+    fn i64(&self, col: usize) -> Result<i64, Error>;
+    fn str(&self, col: usize) -> Result<String, Error>;
+    fn opt_str(&self, col: usize) -> Result<Option<String>, Error>;
 }
 
 impl Row for sqlx::any::AnyRow {
-    fn i64(&self, col: &str) -> Result<i64, Error> {
+    fn i64(&self, col: usize) -> Result<i64, Error> {
         sqlx::Row::try_get(self, col).map_err(db_error)
     }
-    fn str(&self, col: &str) -> Result<String, Error> {
+    fn str(&self, col: usize) -> Result<String, Error> {
         sqlx::Row::try_get(self, col).map_err(db_error)
     }
-    fn opt_str(&self, col: &str) -> Result<Option<String>, Error> {
+    fn opt_str(&self, col: usize) -> Result<Option<String>, Error> {
         sqlx::Row::try_get(self, col).map_err(db_error)
     }
 }
 
 impl Row for rusqlite::Row<'_> {
-    fn i64(&self, col: &str) -> Result<i64, Error> {
+    fn i64(&self, col: usize) -> Result<i64, Error> {
         self.get(col).map_err(sqlite_error)
     }
-    fn str(&self, col: &str) -> Result<String, Error> {
+    fn str(&self, col: usize) -> Result<String, Error> {
         self.get(col).map_err(sqlite_error)
     }
-    fn opt_str(&self, col: &str) -> Result<Option<String>, Error> {
+    fn opt_str(&self, col: usize) -> Result<Option<String>, Error> {
         self.get(col).map_err(sqlite_error)
     }
 }

@@ -7,16 +7,13 @@ use assocd_core::token::{public_id, TokenInfo};
 use assocd_core::PortalId;
 use async_trait::async_trait;
 
+/// A row of `SELECT id, portal_id, scopes, created_at FROM tokens …`.
 fn token_from_row(row: &dyn Row) -> Result<TokenInfo> {
     Ok(TokenInfo {
-        id: row.str("id")?,
-        portal_id: row.i64("portal_id")?,
-        scopes: row
-            .str("scopes")?
-            .split_whitespace()
-            .map(str::to_string)
-            .collect(),
-        created_at_ms: row.i64("created_at")?,
+        id: row.str(0)?,
+        portal_id: row.i64(1)?,
+        scopes: row.str(2)?.split_whitespace().map(str::to_string).collect(),
+        created_at_ms: row.i64(3)?,
     })
 }
 
