@@ -335,8 +335,8 @@ async fn write_changes(
 }
 
 /// Plans and writes one batch inside the caller's transaction. The outer error is a database
-/// failure; the inner ones are the inputs' answers, in input order. With `write: false` nothing
-/// is written (the batch is all or nothing and an input failed).
+/// failure; the inner ones are the inputs' answers, in input order. When `all_or_nothing` and an
+/// input failed, nothing is written.
 pub(super) async fn write_batch(
     conn: &mut AnyConnection,
     backend: Backend,
