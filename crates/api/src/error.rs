@@ -15,6 +15,9 @@ pub enum ApiError {
     Domain(Error),
     /// No token, a malformed header, or an unknown/revoked token.
     Unauthenticated,
+    /// A refused credential outside HubSpot's API (the control plane's admin token), with
+    /// its own message; 401 `INVALID_AUTHENTICATION`.
+    Unauthorized(String),
     /// The token has none of the scopes the operation accepts.
     MissingScopes(Vec<String>),
     /// Bad input detected while parsing, with per-field details.
@@ -134,6 +137,10 @@ impl ApiError {
                     "INVALID_AUTHENTICATION",
                     "Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview".into(),
                 ),
+            ),
+            ApiError::Unauthorized(message) => (
+                StatusCode::UNAUTHORIZED,
+                body("INVALID_AUTHENTICATION", message),
             ),
             ApiError::MissingScopes(scopes) => {
                 let mut b = body(

@@ -2,6 +2,7 @@
 //! failing with HubSpot's error body instead of axum's plain-text rejections.
 
 use crate::error::ApiError;
+use crate::layers::auth::{bearer_secret, Authenticated};
 use crate::{AppState, Family};
 use assocd_core::scopes::{self, Operation};
 use assocd_core::token::{hash_secret, TokenInfo};
@@ -9,7 +10,6 @@ use assocd_core::{ObjectType, Pair, PortalId};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
-use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
 /// The authenticated caller. Scopes are checked per operation by `authorize`.
@@ -46,19 +46,13 @@ impl FromRequestParts<AppState> for Caller {
             .get::<Family>()
             .copied()
             .unwrap_or(Family::Legacy);
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or(ApiError::Unauthenticated)?;
-        let (scheme, secret) = header
-            .trim()
-            .split_once(' ')
-            .ok_or(ApiError::Unauthenticated)?;
-        let secret = secret.trim();
-        if !scheme.eq_ignore_ascii_case("bearer") || secret.is_empty() || secret.len() > 512 {
-            return Err(ApiError::Unauthenticated);
+        if let Some(auth) = parts.extensions.get::<Authenticated>() {
+            return Ok(Caller {
+                token: auth.0.clone(),
+                family,
+            });
         }
+        let secret = bearer_secret(&parts.headers).ok_or(ApiError::Unauthenticated)?;
         let token = state
             .tokens
             .lookup(&hash_secret(secret), state.store.as_ref())

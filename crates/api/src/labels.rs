@@ -5,7 +5,7 @@ use crate::extract::{Caller, Params, RawBody};
 use crate::wire::{json, no_content, parse};
 use crate::{AppState, Family};
 use assocd_core::scopes::Operation;
-use assocd_core::{builtin, Category, LabelRename, NewLabel, Pair, TypeId, UserLabel};
+use assocd_core::{builtin, label_rules, Category, LabelRename, NewLabel, Pair, TypeId, UserLabel};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -24,9 +24,6 @@ pub fn routes() -> Router<AppState> {
             delete(remove),
         )
 }
-
-/// Longest `name`, `label` or `inverseLabel` accepted.
-const MAX_TEXT: usize = 255;
 
 /// `AssociationSpecWithLabel`.
 #[derive(Debug, Serialize)]
@@ -110,17 +107,9 @@ async fn list(
     Ok(json(StatusCode::OK, &Collection { results }))
 }
 
-fn check_text(field: &str, value: &str) -> Result<(), ApiError> {
-    if value.trim().is_empty() {
-        return Err(field_error(field, format!("{field} must not be empty")));
-    }
-    if value.chars().count() > MAX_TEXT {
-        return Err(field_error(
-            field,
-            format!("{field} must be at most {MAX_TEXT} characters"),
-        ));
-    }
-    Ok(())
+/// A broken label rule as HubSpot's field error.
+fn rule_error((field, message): label_rules::RuleError) -> ApiError {
+    field_error(field, message)
 }
 
 fn field_error(field: &str, message: String) -> ApiError {
@@ -149,23 +138,8 @@ async fn create(
     let portal = caller.authorize(Operation::S2)?;
     let pair = params.pair(0)?;
     let req: CreateRequest = parse(&body)?;
-    check_text("name", &req.name)?;
-    check_text("label", &req.label)?;
-    if let Some(inv) = &req.inverse_label {
-        check_text("inverseLabel", inv)?;
-    }
-    if req.name.contains('-') {
-        return Err(field_error(
-            "name",
-            format!("name '{}' must not contain a hyphen", req.name),
-        ));
-    }
-    if req.name.starts_with(|c: char| c.is_ascii_digit()) {
-        return Err(field_error(
-            "name",
-            format!("name '{}' must not start with a digit", req.name),
-        ));
-    }
+    label_rules::check_new(&req.name, &req.label, req.inverse_label.as_deref())
+        .map_err(rule_error)?;
     let new = NewLabel {
         pair,
         name: req.name,
@@ -202,9 +176,9 @@ async fn update(
     let portal = caller.authorize(Operation::S3)?;
     let pair = params.pair(0)?;
     let req: UpdateRequest = parse(&body)?;
-    check_text("label", &req.label)?;
+    label_rules::check_text("label", &req.label).map_err(rule_error)?;
     if let Some(inv) = &req.inverse_label {
-        check_text("inverseLabel", inv)?;
+        label_rules::check_text("inverseLabel", inv).map_err(rule_error)?;
     }
     refuse_builtin(req.association_type_id)?;
     let rename = LabelRename {

@@ -3,16 +3,19 @@
 pub mod error;
 pub mod extract;
 mod labels;
+pub mod layers;
 mod limits;
-mod middleware;
+pub mod middleware;
 pub mod openapi;
 mod records;
 mod token_cache;
 pub mod wire;
 
 use assocd_core::store::Store;
+use assocd_core::Clock;
 use axum::routing::get;
 use axum::{Extension, Router};
+use layers::journal::Journal;
 use std::sync::Arc;
 
 pub use error::ApiError;
@@ -24,6 +27,8 @@ pub struct ApiConfig {
     pub max_association_limit: i64,
     /// Request bodies above this many bytes answer 413.
     pub body_limit: usize,
+    /// Requests the journal keeps (0: no journal).
+    pub journal_size: usize,
 }
 
 impl Default for ApiConfig {
@@ -31,6 +36,7 @@ impl Default for ApiConfig {
         ApiConfig {
             max_association_limit: 50_000,
             body_limit: 8 * 1024 * 1024,
+            journal_size: 1000,
         }
     }
 }
@@ -39,16 +45,35 @@ impl Default for ApiConfig {
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub config: Arc<ApiConfig>,
+    /// The time answers report; share the store's, so both agree.
+    pub clock: Clock,
+    /// The request journal, when on.
+    pub journal: Option<Arc<Journal>>,
     tokens: Arc<token_cache::TokenCache>,
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>, config: ApiConfig) -> Self {
+    pub fn new(store: Arc<dyn Store>, config: ApiConfig, clock: Clock) -> Self {
+        let journal = (config.journal_size > 0).then(|| {
+            Arc::new(Journal::new(
+                config.journal_size,
+                clock.clone(),
+                config.body_limit,
+            ))
+        });
         AppState {
             store,
             config: Arc::new(config),
+            clock,
+            journal,
             tokens: Arc::default(),
         }
+    }
+
+    /// Forgets every cached token lookup of this process, so a token removed a moment ago is
+    /// refused at once here (other replicas see it within the cache's lifetime).
+    pub fn forget_tokens(&self) {
+        self.tokens.clear();
     }
 }
 
@@ -79,17 +104,25 @@ impl Family {
     pub fn batch_bodies(self) -> bool {
         !matches!(self, Family::Legacy)
     }
+
+    /// The family's name in metrics, logs and the journal: `legacy` (`/crm/v4`), `v4`
+    /// (`/crm/associations/v4`), or the version of a dated family.
+    pub fn label(self) -> &'static str {
+        match self {
+            Family::Legacy => "legacy",
+            Family::LegacyAlt => "v4",
+            Family::Dated(v) => v,
+        }
+    }
 }
 
-/// Every route of the server, with its middleware.
-pub fn router(state: AppState) -> Router {
+/// HubSpot's routes on every path family.
+fn hubspot_routes() -> Router<AppState> {
     let schema = || labels::routes().merge(limits::routes());
     // Record routes are served on the legacy and dated families; HubSpot documents the
     // `/crm/associations/v4` spelling for schema endpoints only.
     let associations = || schema().merge(records::batch_routes());
     let mut app: Router<AppState> = Router::new()
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/openapi.json", get(openapi::serve))
         .nest(
             "/crm/v4/associations",
             associations().layer(Extension(Family::Legacy)),
@@ -114,5 +147,17 @@ pub fn router(state: AppState) -> Router {
                 records::object_routes().layer(family),
             );
     }
-    middleware::wrap(app, &state).with_state(state)
+    app
+}
+
+/// Every route of HubSpot's API (unknown paths included) inside the envelope layers, beside
+/// assocd's own `/healthz` and `/openapi.json`, which stay outside it. The server adds the
+/// control plane and `middleware::outer`.
+pub fn router(state: AppState) -> Router {
+    let hubspot = middleware::envelope(hubspot_routes(), &state);
+    let own = Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/openapi.json", get(openapi::serve))
+        .layer(axum::middleware::from_fn(middleware::headers));
+    hubspot.merge(own).with_state(state)
 }

@@ -131,7 +131,7 @@ async fn write(
         Operation::C4
     })?;
     let pair = params.pair(0)?;
-    let started = now();
+    let started = now(&state.clock);
     let inputs: Vec<ConfigurationInput> = parse_batch(body, MAX_INPUTS)?;
     let inputs: Vec<LimitInput> = inputs
         .into_iter()
@@ -161,7 +161,7 @@ async fn write(
     Ok(match op {
         LimitOp::Create => {
             let results: Vec<UserConfiguration> = ok.into_iter().map(Into::into).collect();
-            BatchResponse::finish(started, results, errors, StatusCode::CREATED)
+            BatchResponse::finish(&state.clock, started, results, errors, StatusCode::CREATED)
         }
         LimitOp::Update => {
             let results: Vec<UpdateResult> = ok
@@ -172,7 +172,7 @@ async fn write(
                     user_enforced_max_to_object_ids: l.max_to_object_ids,
                 })
                 .collect();
-            BatchResponse::finish(started, results, errors, StatusCode::OK)
+            BatchResponse::finish(&state.clock, started, results, errors, StatusCode::OK)
         }
     })
 }
@@ -205,7 +205,7 @@ async fn purge(
 ) -> Result<Response, ApiError> {
     let portal = caller.authorize(Operation::C5)?;
     let pair = params.pair(0)?;
-    let started = now();
+    let started = now(&state.clock);
     let inputs: Vec<SpecInput> = parse_batch(&body, MAX_INPUTS)?;
     let inputs: Vec<PurgeInput> = inputs
         .into_iter()
@@ -266,6 +266,7 @@ async fn purge(
         }
     }
     Ok(BatchResponse::finish(
+        &state.clock,
         started,
         results,
         errors,

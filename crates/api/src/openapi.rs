@@ -1,7 +1,8 @@
 //! The server's own OpenAPI document: every route it serves, on every path family, with the
 //! status codes of that family and HubSpot's model names. Built once, served as bytes.
 
-use crate::VERSIONS;
+use crate::{Family, VERSIONS};
+use assocd_core::scopes::Operation;
 use axum::http::StatusCode;
 use axum::response::Response;
 use std::sync::LazyLock;
@@ -345,6 +346,51 @@ fn prefixes(root: Root) -> Vec<(String, String, bool)> {
             "/crm/associations"
         };
         out.push((format!("{base}/{v}"), v.to_string(), false));
+    }
+    out
+}
+
+/// The path family a document tag names.
+fn family_of(tag: &str) -> Option<Family> {
+    match tag {
+        "v4" => Some(Family::Legacy),
+        "v4-alt" => Some(Family::LegacyAlt),
+        v => VERSIONS.into_iter().find(|x| *x == v).map(Family::Dated),
+    }
+}
+
+fn http_method(m: &HttpMethod) -> axum::http::Method {
+    match m {
+        HttpMethod::Get => axum::http::Method::GET,
+        HttpMethod::Post => axum::http::Method::POST,
+        HttpMethod::Put => axum::http::Method::PUT,
+        HttpMethod::Delete => axum::http::Method::DELETE,
+        HttpMethod::Patch => axum::http::Method::PATCH,
+        HttpMethod::Head => axum::http::Method::HEAD,
+        HttpMethod::Options => axum::http::Method::OPTIONS,
+        HttpMethod::Trace => axum::http::Method::TRACE,
+    }
+}
+
+/// Every served operation as (path template, method, operation, family): what the request
+/// classification of `layers::context` matches against, so it cannot drift from the routes
+/// the document lists (a test checks the document against the router).
+pub(crate) fn operations() -> Vec<(String, axum::http::Method, Operation, Family)> {
+    let mut out = Vec::new();
+    for op in OPS {
+        let Some(operation) = Operation::parse(op.key) else {
+            continue;
+        };
+        for (prefix, tag, _) in prefixes(op.root) {
+            if let Some(family) = family_of(&tag) {
+                out.push((
+                    format!("{prefix}{}", op.path),
+                    http_method(&op.method),
+                    operation,
+                    family,
+                ));
+            }
+        }
     }
     out
 }

@@ -22,6 +22,14 @@ pub struct TokenCache {
 }
 
 impl TokenCache {
+    /// Forgets every entry.
+    pub fn clear(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+
     pub async fn lookup(&self, hash: &str, store: &dyn Store) -> Result<Option<Arc<TokenInfo>>> {
         if let Some((info, at)) = self
             .entries

@@ -102,8 +102,9 @@ pub fn timestamp(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
-pub fn now() -> chrono::DateTime<chrono::Utc> {
-    chrono::Utc::now()
+/// The time assocd reports now (the control plane may have frozen it).
+pub fn now(clock: &assocd_core::Clock) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_millis(clock.now_ms()).unwrap_or_default()
 }
 
 /// HubSpot's `StandardError`, one per failed input of a batch.
@@ -149,12 +150,13 @@ impl<T: Serialize> BatchResponse<T> {
     /// Builds the envelope and its status code: `ok` when every input succeeded, 207 with
     /// `errors` otherwise, `CANCELED` when nothing succeeded.
     pub fn finish(
+        clock: &assocd_core::Clock,
         started: chrono::DateTime<chrono::Utc>,
         results: Vec<T>,
         errors: Vec<StandardError>,
         ok: StatusCode,
     ) -> Response {
-        let completed = now().max(started);
+        let completed = now(clock).max(started);
         let has_errors = !errors.is_empty();
         let body = BatchResponse {
             status: if has_errors && results.is_empty() {

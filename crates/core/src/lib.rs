@@ -2,8 +2,11 @@
 //! limits, record associations, errors, and the storage traits. No HTTP and no SQL here.
 
 pub mod builtin;
+pub mod clock;
 pub mod dump;
 pub mod error;
+pub mod fixture;
+pub mod label_rules;
 pub mod limits;
 pub mod model;
 pub mod object_type;
@@ -12,6 +15,7 @@ pub mod scopes;
 pub mod store;
 pub mod token;
 
+pub use clock::Clock;
 pub use error::{Error, ErrorKind, Result};
 pub use model::*;
 pub use object_type::ObjectType;

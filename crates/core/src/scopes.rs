@@ -31,7 +31,31 @@ pub enum Operation {
 }
 
 impl Operation {
-    fn key(self) -> &'static str {
+    pub const ALL: [Operation; 19] = [
+        Operation::S1,
+        Operation::S2,
+        Operation::S3,
+        Operation::S4,
+        Operation::C1,
+        Operation::C2,
+        Operation::C3,
+        Operation::C4,
+        Operation::C5,
+        Operation::R1,
+        Operation::R2,
+        Operation::R3,
+        Operation::R4,
+        Operation::R5,
+        Operation::R6,
+        Operation::R7,
+        Operation::R8,
+        Operation::R9,
+        Operation::U1,
+    ];
+
+    /// The operation's key (`S1`, `C5`, ...), as the research notes, metrics and the request
+    /// journal name it.
+    pub fn as_str(self) -> &'static str {
         match self {
             Operation::S1 => "S1",
             Operation::S2 => "S2",
@@ -54,6 +78,11 @@ impl Operation {
             Operation::U1 => "U1",
         }
     }
+
+    /// The operation of a key (`None` for an unknown key).
+    pub fn parse(key: &str) -> Option<Operation> {
+        Operation::ALL.into_iter().find(|op| op.as_str() == key)
+    }
 }
 
 type ByOp = HashMap<&'static str, Vec<&'static str>>;
@@ -72,7 +101,7 @@ static SCOPES: LazyLock<HashMap<&'static str, ByOp>> = LazyLock::new(|| {
 /// The scopes accepted for `op` on the family `family` (`v4`, `2025-09`, `2026-03`, `2026-09`).
 /// A family whose document lacks the operation falls back to the legacy `v4` list.
 pub fn required(family: &str, op: Operation) -> &'static [&'static str] {
-    let lookup = |f: &str| SCOPES.get(f).and_then(|ops| ops.get(op.key()));
+    let lookup = |f: &str| SCOPES.get(f).and_then(|ops| ops.get(op.as_str()));
     lookup(family)
         .or_else(|| lookup("v4"))
         .map(Vec::as_slice)

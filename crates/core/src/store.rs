@@ -3,6 +3,7 @@
 //! view of stored data are pure functions in this crate (`limits`), called by the store inside
 //! its transaction so every backend applies them identically.
 
+use crate::fixture::{Fixture, FixtureSummary};
 use crate::limits::{LimitInput, PurgeInput};
 use crate::records::{HighUsageReport, LinkEdit, LinkOutcome, Page};
 use crate::token::TokenInfo;
@@ -112,6 +113,58 @@ pub trait AssociationStore: Send + Sync {
     ) -> Result<Option<HighUsageReport>>;
 }
 
+/// A portal (HubSpot account) and how much it holds, for the control plane.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortalSummary {
+    pub portal_id: PortalId,
+    /// Live tokens.
+    pub tokens: i64,
+    /// The portal's own labels (a paired label once, plain types not at all).
+    pub labels: i64,
+    pub limits: i64,
+    /// Associated record pairs (each pair once, whatever its types).
+    pub associations: i64,
+}
+
+/// Portals as a whole: what the control plane (`/_assocd/`) and the CLI manage.
+#[async_trait]
+pub trait PortalStore: Send + Sync {
+    /// Registers `portal` (a fresh id, never used before, when `None`) and stores a token for
+    /// it, in one transaction.
+    async fn create_portal(
+        &self,
+        portal: Option<PortalId>,
+        hash: &str,
+        scopes: &[String],
+    ) -> Result<(PortalId, TokenInfo)>;
+    /// Every portal with its counts, in id order.
+    async fn list_portals(&self) -> Result<Vec<PortalSummary>>;
+    /// Removes every label, limit, association and report of the portal (and its tokens, and
+    /// the portal itself, with `delete`); false when there is no such portal.
+    async fn reset_portal(&self, portal: PortalId, delete: bool) -> Result<bool>;
+    /// Resets every portal at once (tokens stay).
+    async fn reset_all(&self) -> Result<()>;
+    /// Applies a fixture in one transaction: any bad entry fails the whole document with a
+    /// validation error naming the entry, and nothing is applied. Limits on associations are
+    /// enforced as for the API; `max_limit` is the technical maximum of a limit.
+    async fn apply_fixture(&self, fixture: &Fixture, max_limit: i64) -> Result<FixtureSummary>;
+}
+
+/// Whether the database can serve: for health and readiness checks.
+#[async_trait]
+pub trait StoreHealth: Send + Sync {
+    /// Answers when the database answers.
+    async fn ping(&self) -> Result<()>;
+    /// `sqlite` or `postgres`.
+    fn backend_name(&self) -> &'static str;
+}
+
 /// Everything assocd stores.
-pub trait Store: TokenStore + LabelStore + LimitStore + AssociationStore {}
-impl<T: TokenStore + LabelStore + LimitStore + AssociationStore> Store for T {}
+pub trait Store:
+    TokenStore + LabelStore + LimitStore + AssociationStore + PortalStore + StoreHealth
+{
+}
+impl<T> Store for T where
+    T: TokenStore + LabelStore + LimitStore + AssociationStore + PortalStore + StoreHealth
+{
+}

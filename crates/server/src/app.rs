@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use assocd_api::{ApiConfig, AppState};
+use assocd_control::{AdminToken, ControlState};
 use assocd_core::store::Store;
 use assocd_store::{ConnectOptions, SqlStore};
 use std::net::SocketAddr;
@@ -69,23 +70,40 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// What the server runs with beyond the store.
+#[derive(Default)]
+pub struct Settings {
+    pub api: ApiConfig,
+    /// The control plane's admin token; `None` turns the control plane off.
+    pub admin_token: Option<String>,
+}
+
 /// A bound, ready server. Binding first lets callers use port 0 and learn the real port.
 pub struct Application {
     listener: TcpListener,
     store: SqlStore,
-    config: ApiConfig,
+    settings: Settings,
+    state: AppState,
 }
 
 impl Application {
-    pub async fn build(listen: &str, store: SqlStore, config: ApiConfig) -> anyhow::Result<Self> {
+    pub async fn build(listen: &str, store: SqlStore, settings: Settings) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(listen)
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
+        let shared: Arc<dyn Store> = Arc::new(store.clone());
+        let state = AppState::new(shared, settings.api.clone(), store.clock().clone());
         Ok(Application {
             listener,
             store,
-            config,
+            settings,
+            state,
         })
+    }
+
+    /// The HubSpot API's state (store, clock, journal), for in-process tests.
+    pub fn state(&self) -> &AppState {
+        &self.state
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -99,8 +117,9 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let store: Arc<dyn Store> = Arc::new(self.store.clone());
-        let app = assocd_api::router(AppState::new(store, self.config));
+        let admin = self.settings.admin_token.as_deref().map(AdminToken::new);
+        let control = assocd_control::router(ControlState::new(self.state.clone(), admin));
+        let app = assocd_api::middleware::outer(assocd_api::router(self.state).merge(control));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server = axum::serve(self.listener, app).with_graceful_shutdown(async move {
             shutdown.await;

@@ -1,8 +1,12 @@
 //! Command line: `serve`, `migrate`, `export`, `import` and `token create|list|revoke`. Every
 //! flag also reads an environment variable; its doc comment is its `--help`.
 
-use crate::app::{open_store, open_store_with, redact, shutdown_signal, Application, Migrations};
+use crate::app::{
+    open_store, open_store_with, redact, shutdown_signal, Application, Migrations, Settings,
+};
 use assocd_api::ApiConfig;
+use assocd_control::portals::{all_scopes, new_secret};
+use assocd_control::AdminToken;
 use assocd_core::store::TokenStore;
 use assocd_core::token::hash_secret;
 use assocd_store::ConnectOptions;
@@ -34,6 +38,57 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage portals (what the control plane's /_assocd/portals does, from a terminal).
+    #[command(subcommand)]
+    Portal(PortalCommand),
+    /// Apply fixture documents (a starting state: portals, tokens, labels, limits, associations).
+    #[command(subcommand)]
+    Fixtures(FixturesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PortalCommand {
+    /// Create a token for a portal (a fresh portal id when --portal is absent) and print it.
+    Create {
+        /// The portal (HubSpot account id); default: a fresh, never used id.
+        #[arg(long)]
+        portal: Option<i64>,
+        /// A scope to grant (repeatable); default: every scope this API accepts.
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// List portals with their counts of tokens, labels, limits and associations.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Remove a portal's labels, limits, associations and reports (its tokens stay).
+    Reset {
+        portal: i64,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Remove a portal entirely: its data and its tokens.
+    Delete {
+        portal: i64,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FixturesCommand {
+    /// Apply a fixture file to the database, all or nothing (applying it again changes nothing).
+    Apply {
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+        /// Technical maximum of `maxToObjectIds` for the fixture's limits.
+        #[arg(long, env = "ASSOCD_MAX_ASSOCIATION_LIMIT", default_value_t = 50_000)]
+        max_association_limit: i64,
+    },
 }
 
 #[derive(Debug, Clone, Args)]
@@ -84,7 +139,7 @@ pub struct ImportArgs {
 }
 
 impl DbArgs {
-    fn options(&self) -> ConnectOptions {
+    pub fn options(&self) -> ConnectOptions {
         ConnectOptions {
             max_connections: self.pool_size.max(1),
             connect_timeout: Duration::from_millis(self.connect_timeout_ms),
@@ -115,6 +170,16 @@ pub struct ServeArgs {
     /// Largest request body in bytes; larger ones answer 413.
     #[arg(long, env = "ASSOCD_BODY_LIMIT", default_value_t = 8 * 1024 * 1024)]
     pub body_limit: usize,
+    /// The control plane's admin token (`/_assocd/...` needs `Authorization: Bearer <it>`);
+    /// without it the control plane is off.
+    #[arg(long, env = "ASSOCD_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+    /// Requests the in-memory request journal keeps (`GET /_assocd/requests`); 0 turns it off.
+    #[arg(long, env = "ASSOCD_JOURNAL_SIZE", default_value_t = 1000)]
+    pub journal_size: usize,
+    /// A fixture file to apply at start (repeatable; applying one again changes nothing).
+    #[arg(long = "fixtures", env = "ASSOCD_FIXTURES", value_delimiter = ',')]
+    pub fixtures: Vec<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -141,21 +206,6 @@ pub enum TokenCommand {
         #[command(flatten)]
         db: DbArgs,
     },
-}
-
-fn all_scopes() -> Vec<String> {
-    assocd_core::scopes::all_known()
-        .into_iter()
-        .map(str::to_string)
-        .collect()
-}
-
-fn new_secret() -> String {
-    use rand::RngCore;
-    let mut bytes = [0u8; 16];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!("pat-local-{hex}")
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -197,6 +247,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Token(cmd) => token(cmd).await,
+        Command::Portal(cmd) => crate::admin::portal(cmd).await,
+        Command::Fixtures(cmd) => crate::admin::fixtures(cmd).await,
     }
 }
 
@@ -206,7 +258,28 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     } else {
         Migrations::Apply
     };
+    if args
+        .admin_token
+        .as_deref()
+        .is_some_and(|a| a.trim().is_empty())
+    {
+        anyhow::bail!("--admin-token must not be empty");
+    }
+    if args.admin_token.is_some() && args.admin_token == args.bootstrap_token {
+        anyhow::bail!("the admin token and the bootstrap token must differ");
+    }
     let store = open_store_with(&args.db.database, &args.db.options(), migrations).await?;
+    let admin = args.admin_token.as_deref().map(AdminToken::new);
+    for file in &args.fixtures {
+        let summary = crate::admin::apply_fixture_file(
+            &store,
+            file,
+            admin.as_ref(),
+            args.max_association_limit,
+        )
+        .await?;
+        tracing::info!(file = %file.display(), ?summary, "fixture applied");
+    }
     if let Some(secret) = &args.bootstrap_token {
         store
             .put_token(&hash_secret(secret), args.portal, &all_scopes())
@@ -221,13 +294,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             args.portal
         );
     }
-    let config = ApiConfig {
-        max_association_limit: args.max_association_limit,
-        body_limit: args.body_limit,
+    let settings = Settings {
+        api: ApiConfig {
+            max_association_limit: args.max_association_limit,
+            body_limit: args.body_limit,
+            journal_size: args.journal_size,
+        },
+        admin_token: args.admin_token.clone(),
     };
-    let app = Application::build(&args.listen, store, config).await?;
+    let app = Application::build(&args.listen, store, settings).await?;
     let addr = app.local_addr();
-    tracing::info!(%addr, database = %redact(&args.db.database), "assocd listening");
+    tracing::info!(%addr, database = %redact(&args.db.database), control_plane = args.admin_token.is_some(), "assocd listening");
     println!("assocd listening on http://{addr}");
     app.run_until(shutdown_signal()).await
 }

@@ -22,6 +22,7 @@ mod report;
 mod write;
 
 pub(crate) use group::GroupWriter;
+pub(crate) use write::read_rows as read_link_rows;
 
 type LimitMap = BTreeMap<TypeKey, i64>;
 
@@ -149,7 +150,7 @@ pub(crate) const PAGE_SQL: &str = "SELECT a.to_id, a.category, a.type_id,
 
 /// Plans and writes one batch in the caller's transaction; an all-or-nothing batch with a
 /// failed input is refused whole (a domain error, so the caller rolls it back).
-async fn apply_batch(
+pub(crate) async fn apply_batch(
     conn: &mut AnyConnection,
     backend: crate::Backend,
     portal: PortalId,

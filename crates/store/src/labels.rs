@@ -140,6 +140,92 @@ fn pair_clause() -> &'static str {
     "((from_type = $2 AND to_type = $3) OR (from_type = $3 AND to_type = $2))"
 }
 
+/// Creates a label inside the caller's transaction (the name is free, the pair under its cap).
+pub(crate) async fn create_in(
+    conn: &mut AnyConnection,
+    portal: PortalId,
+    new: &NewLabel,
+) -> Result<Vec<UserLabel>, TxError> {
+    let taken: Option<i64> =
+        sqlx::query_scalar("SELECT type_id FROM labels WHERE portal_id = $1 AND name = $2 LIMIT 1")
+            .bind(portal)
+            .bind(&new.name)
+            .fetch_optional(&mut *conn)
+            .await?;
+    if taken.is_some() {
+        return Err(TxError::Domain(
+            Error::new(
+                ErrorKind::Conflict,
+                format!(
+                    "An association label with name '{}' already exists",
+                    new.name
+                ),
+            )
+            .with("name", [new.name.clone()]),
+        ));
+    }
+    let existing: i64 = sqlx::query_scalar(&format!(
+        "SELECT COUNT(*) FROM labels WHERE portal_id = $1 AND is_forward = 1 AND label IS NOT NULL AND {}",
+        pair_clause()
+    ))
+    .bind(portal)
+    .bind(new.pair.from.as_str())
+    .bind(new.pair.to.as_str())
+    .fetch_one(&mut *conn)
+    .await?;
+    if existing >= MAX_LABELS_PER_PAIR {
+        return Err(TxError::Domain(Error::new(
+            ErrorKind::TooManyTypes,
+            format!(
+                "No more than {MAX_LABELS_PER_PAIR} association types are allowed between {} and {}",
+                new.pair.from, new.pair.to
+            ),
+        )));
+    }
+    // A pair without a built-in plain type (custom objects) gets a plain USER_DEFINED
+    // type with its first label, as HubSpot does.
+    if builtin::default_for(&new.pair).is_none() {
+        let plain: i64 = sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM labels WHERE portal_id = $1 AND label IS NULL AND {}",
+            pair_clause()
+        ))
+        .bind(portal)
+        .bind(new.pair.from.as_str())
+        .bind(new.pair.to.as_str())
+        .fetch_one(&mut *conn)
+        .await?;
+        if plain == 0 {
+            let shared = new.pair.from == new.pair.to;
+            let name = format!("{}_{}_unlabeled", new.pair.from, new.pair.to).replace('-', "_");
+            insert_pair(
+                &mut *conn,
+                portal,
+                &new.pair,
+                &format!("_{name}"),
+                None,
+                None,
+                shared,
+            )
+            .await?;
+        }
+    }
+    let shared = new.pair.from == new.pair.to && new.inverse_label.is_none();
+    let inverse_text = new
+        .inverse_label
+        .clone()
+        .unwrap_or_else(|| new.label.clone());
+    Ok(insert_pair(
+        &mut *conn,
+        portal,
+        &new.pair,
+        &new.name,
+        Some(new.label.clone()),
+        Some(inverse_text),
+        shared,
+    )
+    .await?)
+}
+
 #[async_trait]
 impl LabelStore for SqlStore {
     async fn list_labels(&self, portal: PortalId, pair: &Pair) -> Result<Vec<UserLabel>> {
@@ -159,88 +245,7 @@ impl LabelStore for SqlStore {
 
     #[tracing::instrument(skip(self), fields(portal))]
     async fn create_label(&self, portal: PortalId, new: &NewLabel) -> Result<Vec<UserLabel>> {
-        write_tx!(self, |tx| {
-            let taken: Option<i64> = sqlx::query_scalar(
-                "SELECT type_id FROM labels WHERE portal_id = $1 AND name = $2 LIMIT 1",
-            )
-            .bind(portal)
-            .bind(&new.name)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if taken.is_some() {
-                return Err(TxError::Domain(
-                    Error::new(
-                        ErrorKind::Conflict,
-                        format!(
-                            "An association label with name '{}' already exists",
-                            new.name
-                        ),
-                    )
-                    .with("name", [new.name.clone()]),
-                ));
-            }
-            let existing: i64 = sqlx::query_scalar(&format!(
-                "SELECT COUNT(*) FROM labels WHERE portal_id = $1 AND is_forward = 1 AND label IS NOT NULL AND {}",
-                pair_clause()
-            ))
-            .bind(portal)
-            .bind(new.pair.from.as_str())
-            .bind(new.pair.to.as_str())
-            .fetch_one(&mut *tx)
-            .await?;
-            if existing >= MAX_LABELS_PER_PAIR {
-                return Err(TxError::Domain(Error::new(
-                    ErrorKind::TooManyTypes,
-                    format!(
-                        "No more than {MAX_LABELS_PER_PAIR} association types are allowed between {} and {}",
-                        new.pair.from, new.pair.to
-                    ),
-                )));
-            }
-            // A pair without a built-in plain type (custom objects) gets a plain USER_DEFINED
-            // type with its first label, as HubSpot does.
-            if builtin::default_for(&new.pair).is_none() {
-                let plain: i64 = sqlx::query_scalar(&format!(
-                    "SELECT COUNT(*) FROM labels WHERE portal_id = $1 AND label IS NULL AND {}",
-                    pair_clause()
-                ))
-                .bind(portal)
-                .bind(new.pair.from.as_str())
-                .bind(new.pair.to.as_str())
-                .fetch_one(&mut *tx)
-                .await?;
-                if plain == 0 {
-                    let shared = new.pair.from == new.pair.to;
-                    let name =
-                        format!("{}_{}_unlabeled", new.pair.from, new.pair.to).replace('-', "_");
-                    insert_pair(
-                        &mut tx,
-                        portal,
-                        &new.pair,
-                        &format!("_{name}"),
-                        None,
-                        None,
-                        shared,
-                    )
-                    .await?;
-                }
-            }
-            let shared = new.pair.from == new.pair.to && new.inverse_label.is_none();
-            let inverse_text = new
-                .inverse_label
-                .clone()
-                .unwrap_or_else(|| new.label.clone());
-            insert_pair(
-                &mut tx,
-                portal,
-                &new.pair,
-                &new.name,
-                Some(new.label.clone()),
-                Some(inverse_text),
-                shared,
-            )
-            .await?
-        })
+        write_tx!(self, |tx| { create_in(&mut tx, portal, new).await? })
     }
 
     #[tracing::instrument(skip(self), fields(portal))]

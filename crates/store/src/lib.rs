@@ -10,13 +10,15 @@
 
 mod associations;
 mod dump;
+mod fixtures;
 mod labels;
 mod limits;
 mod pair_locks;
+mod portals;
 mod read;
 mod tokens;
 
-use assocd_core::{Error, ErrorKind};
+use assocd_core::{Clock, Error, ErrorKind};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyPool, Executor, Row, Transaction};
@@ -92,6 +94,8 @@ pub struct SqlStore {
     pair_locks: std::sync::Arc<pair_locks::PairLocks>,
     backend: Backend,
     tx_deadline: Duration,
+    /// The time stored rows and reports carry (frozen by tests through the control plane).
+    clock: Clock,
 }
 
 /// First id handed to a portal's own association types: well above HubSpot's built-in ids,
@@ -157,6 +161,7 @@ impl SqlStore {
                 pair_locks: Default::default(),
                 backend: Backend::Postgres,
                 tx_deadline,
+                clock: Clock::default(),
             });
         }
         let path = url
@@ -197,11 +202,17 @@ impl SqlStore {
             pair_locks: Default::default(),
             backend: Backend::Sqlite,
             tx_deadline,
+            clock: Clock::default(),
         })
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The clock this store stamps rows with; share it with the API so both report one time.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// Applies the embedded migrations. On PostgreSQL under sqlx's advisory lock, so replicas
@@ -441,8 +452,4 @@ pub(crate) fn get_str(row: &AnyRow, col: &str) -> Result<String, sqlx::Error> {
 
 pub(crate) fn get_opt_str(row: &AnyRow, col: &str) -> Result<Option<String>, sqlx::Error> {
     row.try_get::<Option<String>, _>(col)
-}
-
-pub(crate) fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
 }

@@ -89,6 +89,44 @@ pub(crate) async fn load_pair_limits(
     Ok(limits)
 }
 
+/// Creates or updates limits inside the caller's transaction: each input gets its own
+/// outcome, the valid ones are written.
+pub(crate) async fn write_in(
+    conn: &mut AnyConnection,
+    portal: PortalId,
+    pair: &Pair,
+    op: LimitOp,
+    inputs: &[LimitInput],
+    max_allowed: i64,
+) -> Result<Vec<Result<Limit>>, sqlx::Error> {
+    let (labels, mut state) = pair_state(conn, portal, pair).await?;
+    let outcomes = plan_write(
+        pair,
+        &labels,
+        &mut state,
+        op == LimitOp::Create,
+        inputs,
+        max_allowed,
+    );
+    for limit in outcomes.iter().flatten() {
+        sqlx::query(
+            "INSERT INTO limits (portal_id, from_type, to_type, category, type_id, max_to_object_ids)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (portal_id, from_type, to_type, category, type_id)
+             DO UPDATE SET max_to_object_ids = excluded.max_to_object_ids",
+        )
+        .bind(portal)
+        .bind(pair.from.as_str())
+        .bind(pair.to.as_str())
+        .bind(limit.category.as_str())
+        .bind(limit.type_id as i64)
+        .bind(limit.max_to_object_ids)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(outcomes)
+}
+
 #[async_trait]
 impl LimitStore for SqlStore {
     async fn list_limits(&self, portal: PortalId, pair: Option<&Pair>) -> Result<Vec<Limit>> {
@@ -127,32 +165,7 @@ impl LimitStore for SqlStore {
         max_allowed: i64,
     ) -> Result<Vec<Result<Limit>>> {
         write_tx!(self, |tx| {
-            let (labels, mut state) = pair_state(&mut tx, portal, pair).await?;
-            let outcomes = plan_write(
-                pair,
-                &labels,
-                &mut state,
-                op == LimitOp::Create,
-                inputs,
-                max_allowed,
-            );
-            for limit in outcomes.iter().flatten() {
-                sqlx::query(
-                    "INSERT INTO limits (portal_id, from_type, to_type, category, type_id, max_to_object_ids)
-                     VALUES ($1, $2, $3, $4, $5, $6)
-                     ON CONFLICT (portal_id, from_type, to_type, category, type_id)
-                     DO UPDATE SET max_to_object_ids = excluded.max_to_object_ids",
-                )
-                .bind(portal)
-                .bind(pair.from.as_str())
-                .bind(pair.to.as_str())
-                .bind(limit.category.as_str())
-                .bind(limit.type_id as i64)
-                .bind(limit.max_to_object_ids)
-                .execute(&mut *tx)
-                .await?;
-            }
-            outcomes
+            write_in(&mut tx, portal, pair, op, inputs, max_allowed).await?
         })
     }
 

@@ -117,7 +117,7 @@ pub(super) async fn create(
 ) -> Result<Response, ApiError> {
     let portal = caller.authorize(Operation::R5)?;
     let pair = params.pair(0)?;
-    let started = now();
+    let started = now(&state.clock);
     let inputs: Vec<MultiPost> = parse_batch(&body, MAX_CREATE_INPUTS)?;
     let edits = pair_edits(
         &pair,
@@ -142,6 +142,7 @@ pub(super) async fn create(
         })
         .collect();
     Ok(BatchResponse::finish(
+        &state.clock,
         started,
         results,
         errors,
@@ -158,7 +159,7 @@ pub(super) async fn read(
 ) -> Result<Response, ApiError> {
     let portal = caller.authorize(Operation::R6)?;
     let pair = params.pair(0)?;
-    let started = now();
+    let started = now(&state.clock);
     let inputs: Vec<FetchRequest> = parse_batch(&body, MAX_READ_INPUTS)?;
     let mut reader = IdReader::default();
     let mut requests: Vec<(RecordId, Option<RecordId>)> = Vec::with_capacity(inputs.len());
@@ -205,6 +206,7 @@ pub(super) async fn read(
         });
     }
     Ok(BatchResponse::finish(
+        &state.clock,
         started,
         results,
         errors,
@@ -215,13 +217,14 @@ pub(super) async fn read(
 /// The answer of R7/R8: 204 on the legacy family, a `BatchResponse` elsewhere.
 fn void_batch(
     caller: &Caller,
+    clock: &assocd_core::Clock,
     started: chrono::DateTime<chrono::Utc>,
     ok: usize,
     errors: Vec<StandardError>,
 ) -> Response {
     if caller.family.batch_bodies() {
         let results: Vec<Empty> = (0..ok).map(|_| Empty {}).collect();
-        BatchResponse::finish(started, results, errors, StatusCode::OK)
+        BatchResponse::finish(clock, started, results, errors, StatusCode::OK)
     } else {
         no_content()
     }
@@ -236,7 +239,7 @@ pub(super) async fn archive(
 ) -> Result<Response, ApiError> {
     let portal = caller.authorize(Operation::R7)?;
     let pair = params.pair(0)?;
-    let started = now();
+    let started = now(&state.clock);
     let inputs: Vec<MultiArchive> = parse_batch(&body, MAX_WRITE_INPUTS)?;
     let total: usize = inputs.iter().map(|i| i.to.len()).sum();
     if total > MAX_ARCHIVE_PAIRS {
@@ -262,7 +265,13 @@ pub(super) async fn archive(
         .store
         .write_associations(portal, &pair, &edits, false)
         .await?;
-    Ok(void_batch(&caller, started, inputs.len(), Vec::new()))
+    Ok(void_batch(
+        &caller,
+        &state.clock,
+        started,
+        inputs.len(),
+        Vec::new(),
+    ))
 }
 
 /// R8: removes the listed types (the default type removes everything). The legacy family
@@ -275,7 +284,7 @@ pub(super) async fn archive_labels(
 ) -> Result<Response, ApiError> {
     let portal = caller.authorize(Operation::R8)?;
     let pair = params.pair(0)?;
-    let started = now();
+    let started = now(&state.clock);
     let inputs: Vec<MultiPost> = parse_batch(&body, MAX_WRITE_INPUTS)?;
     let edits = pair_edits(
         &pair,
@@ -290,7 +299,7 @@ pub(super) async fn archive_labels(
             .write_associations(portal, &pair, &edits, all_or_nothing)
             .await?,
     );
-    Ok(void_batch(&caller, started, ok.len(), errors))
+    Ok(void_batch(&caller, &state.clock, started, ok.len(), errors))
 }
 
 /// R9: associates each pair with the default type. Only 200 is declared for it, so failed
@@ -303,7 +312,7 @@ pub(super) async fn associate_default(
 ) -> Result<Response, ApiError> {
     let portal = caller.authorize(Operation::R9)?;
     let pair = params.pair(0)?;
-    let started = now();
+    let started = now(&state.clock);
     let inputs: Vec<DefaultPost> = parse_batch(&body, MAX_WRITE_INPUTS)?;
     let edits = pair_edits(&pair, &inputs, |i| (&i.from, &i.to), |_| EditOp::AddDefault)?;
     let (ok, errors) = split(
@@ -324,7 +333,7 @@ pub(super) async fn associate_default(
         num_errors: has_errors.then_some(errors.len()),
         errors: has_errors.then_some(errors),
         started_at: timestamp(started),
-        completed_at: timestamp(now().max(started)),
+        completed_at: timestamp(now(&state.clock).max(started)),
     };
     Ok(json(StatusCode::OK, &body))
 }

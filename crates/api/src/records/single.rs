@@ -203,7 +203,7 @@ pub(super) async fn associate_default(
 ) -> Result<Response, ApiError> {
     let portal = caller.authorize(Operation::R4)?;
     let t = target(&params, true)?;
-    let started = now();
+    let started = now(&state.clock);
     let outcome = write_one(&state, portal, &t, EditOp::AddDefault).await?;
     let body = BatchResponse {
         status: "COMPLETE",
@@ -211,7 +211,7 @@ pub(super) async fn associate_default(
         num_errors: None,
         errors: None,
         started_at: timestamp(started),
-        completed_at: timestamp(now().max(started)),
+        completed_at: timestamp(now(&state.clock).max(started)),
     };
     Ok(json(StatusCode::OK, &body))
 }

@@ -1,6 +1,6 @@
 //! `spawn_app()`: a server on a random port, a fresh database, and tokens for two portals.
 
-use assocd::app::{open_store, Application};
+use assocd::app::{open_store, Application, Settings};
 use assocd_api::ApiConfig;
 use assocd_core::store::TokenStore;
 use assocd_core::token::hash_secret;
@@ -13,6 +13,8 @@ pub const TOKEN: &str = "pat-test-portal-1";
 pub const OTHER_PORTAL_TOKEN: &str = "pat-test-portal-2";
 /// A token whose only scope is one no operation accepts.
 pub const NO_SCOPE_TOKEN: &str = "pat-test-no-scopes";
+/// The control plane's admin token of every test server.
+pub const ADMIN_TOKEN: &str = "admin-test-token";
 pub const PORTAL: i64 = 101;
 pub const OTHER_PORTAL: i64 = 202;
 
@@ -61,6 +63,15 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(config: ApiConfig) -> TestApp {
+    spawn_app_with_settings(Settings {
+        api: config,
+        admin_token: Some(ADMIN_TOKEN.to_string()),
+    })
+    .await
+}
+
+/// A test server with these settings (the control plane is off when `admin_token` is `None`).
+pub async fn spawn_app_with_settings(settings: Settings) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let database_url = fresh_database(dir.path()).await;
     let store = open_store(&database_url, &ConnectOptions::default())
@@ -86,7 +97,7 @@ pub async fn spawn_app_with(config: ApiConfig) -> TestApp {
         )
         .await
         .unwrap();
-    let app = Application::build("127.0.0.1:0", store, config)
+    let app = Application::build("127.0.0.1:0", store, settings)
         .await
         .expect("bind");
     let addr = app.local_addr();
@@ -200,6 +211,12 @@ impl TestApp {
     }
     pub async fn delete(&self, path: &str) -> Answer {
         self.call(Method::DELETE, path, Some(TOKEN), None).await
+    }
+
+    /// A control-plane call with the admin token.
+    pub async fn admin(&self, method: Method, path: &str, body: Option<Value>) -> Answer {
+        self.call(method, path, Some(ADMIN_TOKEN), body.as_ref())
+            .await
     }
 }
 

@@ -5,6 +5,7 @@
 mod helpers;
 mod process;
 
+mod control;
 mod errors;
 mod fuzz;
 mod labels;

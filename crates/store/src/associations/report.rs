@@ -2,7 +2,7 @@
 //! the limits table and per-type counts, kept as JSON (the last report per user).
 
 use super::key_of;
-use crate::{db_error, get_i64, get_str, now_ms, write_tx, SqlStore};
+use crate::{db_error, get_i64, get_str, write_tx, SqlStore};
 use assocd_core::records::{high_usage_threshold, report_email, HighUsageEntry, HighUsageReport};
 use assocd_core::store::Result;
 use assocd_core::{Error, ObjectType, PortalId};
@@ -87,7 +87,7 @@ pub(super) async fn create(
         let report = HighUsageReport {
             user_id,
             user_email: report_email(portal, user_id),
-            enqueued_at: now_ms(),
+            enqueued_at: store.clock.now_ms(),
             entries,
         };
         let json =

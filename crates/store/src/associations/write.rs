@@ -224,7 +224,7 @@ fn insert_sql(backend: Backend, n: usize) -> String {
 }
 
 /// Reads the stored types of `ids` (from, to) in direction `pair` into `out`.
-async fn read_rows(
+pub(crate) async fn read_rows(
     conn: &mut AnyConnection,
     backend: Backend,
     portal: PortalId,

@@ -1,0 +1,182 @@
+//! The request journal: the last `--journal-size` requests to the HubSpot API (never the
+//! control plane), in memory, per process, for a test to ask what its code really sent. Bodies
+//! are kept as the bytes that went over the wire, shared with the request and answer when they
+//! fit (no copy), cut at `MAX_BODY` otherwise; they are decoded only when the journal is read.
+//! The `Authorization` header is never recorded, nor anything else from the headers.
+
+use super::RequestMeta;
+use crate::error::ApiError;
+use assocd_core::scopes::Operation;
+use assocd_core::{Clock, PortalId};
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+/// Longest body kept per entry.
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// One recorded request and its answer.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// Increases by one per recorded request in this process.
+    pub id: u64,
+    pub at_ms: i64,
+    pub portal_id: Option<PortalId>,
+    pub method: String,
+    pub path: String,
+    pub query: Option<String>,
+    pub operation: Option<Operation>,
+    pub status: u16,
+    pub duration_micros: u64,
+    pub correlation_id: Option<String>,
+    pub request_body: Captured,
+    pub response_body: Captured,
+}
+
+/// A recorded body: at most `MAX_BODY` bytes, and whether more were cut off.
+#[derive(Debug, Clone, Default)]
+pub struct Captured {
+    pub bytes: Bytes,
+    pub truncated: bool,
+}
+
+impl Captured {
+    fn keep(bytes: &Bytes) -> Captured {
+        if bytes.len() <= MAX_BODY {
+            Captured {
+                bytes: bytes.clone(),
+                truncated: false,
+            }
+        } else {
+            // A copy, so the cut does not keep the whole buffer alive.
+            Captured {
+                bytes: Bytes::copy_from_slice(&bytes[..MAX_BODY]),
+                truncated: true,
+            }
+        }
+    }
+}
+
+/// What a reader asks for: every filter optional, newest first, at most `limit`.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub portal_id: Option<PortalId>,
+    pub operation: Option<Operation>,
+    pub status: Option<u16>,
+    pub limit: usize,
+}
+
+/// The ring of entries.
+pub struct Journal {
+    capacity: usize,
+    clock: Clock,
+    /// Largest request body read (the server's body limit).
+    body_limit: usize,
+    inner: Mutex<Ring>,
+}
+
+#[derive(Default)]
+struct Ring {
+    next_id: u64,
+    entries: VecDeque<Arc<Entry>>,
+}
+
+impl Journal {
+    pub fn new(capacity: usize, clock: Clock, body_limit: usize) -> Self {
+        Journal {
+            capacity,
+            clock,
+            body_limit,
+            inner: Mutex::new(Ring::default()),
+        }
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    fn push(&self, mut entry: Entry) {
+        let mut ring = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        ring.next_id += 1;
+        entry.id = ring.next_id;
+        if ring.entries.len() == self.capacity {
+            ring.entries.pop_front();
+        }
+        ring.entries.push_back(Arc::new(entry));
+    }
+
+    /// Matching entries, newest first.
+    pub fn read(&self, filter: &Filter) -> Vec<Arc<Entry>> {
+        let ring = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        ring.entries
+            .iter()
+            .rev()
+            .filter(|e| filter.portal_id.is_none() || e.portal_id == filter.portal_id)
+            .filter(|e| filter.operation.is_none() || e.operation == filter.operation)
+            .filter(|e| filter.status.is_none_or(|s| e.status == s))
+            .take(filter.limit)
+            .cloned()
+            .collect()
+    }
+
+    pub fn clear(&self) {
+        self.inner
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entries
+            .clear();
+    }
+}
+
+static CORRELATION: axum::http::HeaderName =
+    axum::http::HeaderName::from_static("x-hubspot-correlation-id");
+
+/// The layer: reads the request body (the handlers read it whole anyway), runs the request,
+/// reads the answer's body (one buffer for every answer assocd makes) and records both.
+pub async fn layer(State(journal): State<Arc<Journal>>, req: Request, next: Next) -> Response {
+    let at_ms = journal.clock.now_ms();
+    let started = std::time::Instant::now();
+    let (parts, body) = req.into_parts();
+    let method = parts.method.to_string();
+    let path = parts.uri.path().to_string();
+    let query = parts.uri.query().map(str::to_string);
+    let (request_bytes, res) = match axum::body::to_bytes(body, journal.body_limit).await {
+        Ok(bytes) => {
+            let req = Request::from_parts(parts, Body::from(bytes.clone()));
+            (bytes, next.run(req).await)
+        }
+        // Over the body limit (or a broken upload): the answer the handler would have given.
+        Err(_) => {
+            let mut res = ApiError::PayloadTooLarge.into_response();
+            crate::middleware::set_correlation_header(&mut res);
+            (Bytes::new(), res)
+        }
+    };
+    let (res_parts, res_body) = res.into_parts();
+    let response_bytes = axum::body::to_bytes(res_body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let meta = res_parts.extensions.get::<Arc<RequestMeta>>();
+    journal.push(Entry {
+        id: 0,
+        at_ms,
+        portal_id: meta.and_then(|m| m.portal()),
+        method,
+        path,
+        query,
+        operation: meta.and_then(|m| m.operation),
+        status: res_parts.status.as_u16(),
+        duration_micros: started.elapsed().as_micros() as u64,
+        correlation_id: res_parts
+            .headers
+            .get(&CORRELATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+        request_body: Captured::keep(&request_bytes),
+        response_body: Captured::keep(&response_bytes),
+    });
+    Response::from_parts(res_parts, Body::from(response_bytes))
+}

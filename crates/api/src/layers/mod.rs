@@ -1,0 +1,18 @@
+//! Cross-cutting layers around the HubSpot routes, each in its own file and each added only
+//! when its feature is on (a layer that is off costs nothing: it is not in the stack).
+//!
+//! Order, outermost first (see `crate::router`):
+//! 1. `journal`: records request and answer (when `--journal-size` > 0);
+//! 2. `crate::middleware::headers`: the correlation id header and HubSpot's JSON content type;
+//! 3. `context`: classifies the request (operation, family) into a shared `RequestMeta`;
+//! 4. `auth`: resolves the bearer token once, for the layers below and the handlers;
+//! 5. the routes.
+//!
+//! Layers outside `context` read the `RequestMeta` from the answer's extensions, where
+//! `context` puts it on the way out; `auth` fills in the portal once the token is known.
+
+pub mod auth;
+pub mod context;
+pub mod journal;
+
+pub use context::RequestMeta;

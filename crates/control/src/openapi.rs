@@ -1,0 +1,59 @@
+//! The control plane's own OpenAPI document (`GET /_assocd/openapi.json`), generated from the
+//! handlers' annotations; HubSpot's routes are in `/openapi.json`, never here.
+
+use crate::{clock, fixture_doc, fixtures, health, portals, requests};
+use axum::http::StatusCode;
+use axum::response::Response;
+use std::sync::LazyLock;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+struct AdminAuth;
+
+impl Modify for AdminAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        if let Some(c) = doc.components.as_mut() {
+            c.add_security_scheme(
+                "admin",
+                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            );
+        }
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "assocd control plane",
+        description = "assocd's own API under /_assocd/: portals on demand, reset, fixtures, the request journal and a frozen clock. Every route but /_assocd/health needs the admin token (Bearer). Errors use HubSpot's error body."
+    ),
+    paths(
+        health::get,
+        portals::create, portals::list, portals::reset, portals::delete, portals::reset_all,
+        fixtures::apply,
+        requests::list, requests::clear,
+        clock::get, clock::put, clock::delete,
+    ),
+    components(schemas(
+        fixture_doc::FixtureDoc, fixture_doc::PortalDoc, fixture_doc::TokenDoc,
+        fixture_doc::LabelDoc, fixture_doc::LimitDoc, fixture_doc::AssociationDoc,
+        fixture_doc::TypeDoc,
+    )),
+    modifiers(&AdminAuth),
+)]
+struct ControlApi;
+
+static DOCUMENT: LazyLock<utoipa::openapi::OpenApi> = LazyLock::new(|| {
+    let mut doc = ControlApi::openapi();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_string();
+    doc
+});
+
+/// The document (also used by tests).
+pub fn document() -> &'static utoipa::openapi::OpenApi {
+    &DOCUMENT
+}
+
+pub(crate) async fn serve() -> Response {
+    assocd_api::wire::json(StatusCode::OK, document())
+}

@@ -1,0 +1,74 @@
+//! Fixtures: a starting state written by hand (portals, tokens, labels, limits, associations),
+//! applied all or nothing. This is the parsed form; the JSON document is the control plane's
+//! business. Labels are named by their internal `name`, never by the type ids assocd assigns,
+//! so one fixture applies to any database; built-in types by category and type id.
+
+use crate::{Category, NewLabel, Pair, PortalId, RecordId, TypeId};
+
+/// A whole fixture document.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Fixture {
+    pub portals: Vec<PortalFixture>,
+}
+
+/// The state of one portal. Entries apply in document order: tokens, labels, limits,
+/// associations.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PortalFixture {
+    pub portal_id: PortalId,
+    pub tokens: Vec<FixtureToken>,
+    pub labels: Vec<NewLabel>,
+    pub limits: Vec<FixtureLimit>,
+    pub associations: Vec<FixtureAssociation>,
+}
+
+/// A token by the hash of its secret (the secret itself is never kept).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FixtureToken {
+    pub hash: String,
+    pub scopes: Vec<String>,
+}
+
+/// An association type as a fixture names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TypeRef {
+    /// A type by category and id (built-in types).
+    Id(Category, TypeId),
+    /// A portal's own label by its internal name, in the direction of the entry's pair.
+    Label(String),
+}
+
+/// A limit (`maxToObjectIds`) on one type of a direction. Applying it creates or updates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FixtureLimit {
+    pub pair: Pair,
+    pub of: TypeRef,
+    pub max: i64,
+}
+
+/// Two records associated with these types (none: the pair's default type), added as R5 does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FixtureAssociation {
+    pub pair: Pair,
+    pub from: RecordId,
+    pub to: RecordId,
+    pub types: Vec<TypeRef>,
+}
+
+/// What applying a fixture created (entries already present count as nothing).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FixtureSummary {
+    pub portals: u64,
+    pub tokens: u64,
+    pub labels: u64,
+    /// Limits created or changed.
+    pub limits: u64,
+    /// Record pairs associated that were not associated before.
+    pub associations: u64,
+}
+
+/// The path of an entry in the document, as error messages name it:
+/// `portals[0].associations[3]`.
+pub fn entry_path(portal_index: usize, list: &str, index: usize) -> String {
+    format!("portals[{portal_index}].{list}[{index}]")
+}
