@@ -1,5 +1,6 @@
 //! The HTTP face of assocd: HubSpot's Associations v4 wire format on every path family.
 
+pub mod declared;
 pub mod error;
 pub mod extract;
 mod labels;
@@ -129,7 +130,7 @@ fn hubspot_routes() -> Router<AppState> {
         )
         .nest(
             "/crm/v4/objects",
-            records::object_routes().layer(Extension(Family::Legacy)),
+            records::object_routes(Family::Legacy).layer(Extension(Family::Legacy)),
         )
         .nest(
             "/crm/associations/v4",
@@ -144,7 +145,7 @@ fn hubspot_routes() -> Router<AppState> {
             )
             .nest(
                 &format!("/crm/objects/{v}"),
-                records::object_routes().layer(family),
+                records::object_routes(Family::Dated(v)).layer(family),
             );
     }
     app

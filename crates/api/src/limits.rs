@@ -1,6 +1,7 @@
 //! Association limits (definition configurations): C1 read all, C2 read a pair, C3 batch create,
 //! C4 batch update, C5 batch purge (the seed endpoint).
 
+use crate::declared::declared;
 use crate::error::{ApiError, ErrorDetail};
 use crate::extract::{Caller, Params, RawBody};
 use crate::wire::{json, no_content, now, parse_batch, BatchResponse, StandardError};
@@ -125,11 +126,13 @@ async fn write(
     body: &[u8],
     op: LimitOp,
 ) -> Result<Response, ApiError> {
-    let portal = caller.authorize(if op == LimitOp::Create {
+    let operation = if op == LimitOp::Create {
         Operation::C3
     } else {
         Operation::C4
-    })?;
+    };
+    let portal = caller.authorize(operation)?;
+    let answer = declared(operation, caller.family);
     let pair = params.pair(0)?;
     let started = now(&state.clock);
     let inputs: Vec<ConfigurationInput> = parse_batch(body, MAX_INPUTS)?;
@@ -161,7 +164,7 @@ async fn write(
     Ok(match op {
         LimitOp::Create => {
             let results: Vec<UserConfiguration> = ok.into_iter().map(Into::into).collect();
-            BatchResponse::finish(&state.clock, started, results, errors, StatusCode::CREATED)
+            BatchResponse::finish(&state.clock, started, results, errors, answer)
         }
         LimitOp::Update => {
             let results: Vec<UpdateResult> = ok
@@ -172,7 +175,7 @@ async fn write(
                     user_enforced_max_to_object_ids: l.max_to_object_ids,
                 })
                 .collect();
-            BatchResponse::finish(&state.clock, started, results, errors, StatusCode::OK)
+            BatchResponse::finish(&state.clock, started, results, errors, answer)
         }
     })
 }
@@ -196,7 +199,8 @@ async fn update(
 }
 
 /// The seed endpoint. On the legacy family it answers 204 and is all-or-nothing (a 204 cannot
-/// report per-input errors); elsewhere it answers the batch body HubSpot's reference documents.
+/// report per-input errors); elsewhere it answers 200 with the batch body HubSpot's reference
+/// page and dated documents show, failed inputs in its `errors`.
 async fn purge(
     caller: Caller,
     State(state): State<AppState>,
@@ -270,6 +274,6 @@ async fn purge(
         started,
         results,
         errors,
-        StatusCode::OK,
+        declared(Operation::C5, caller.family),
     ))
 }

@@ -97,6 +97,34 @@ fn json_error(path: &str, e: &serde_json::Error) -> ApiError {
     }
 }
 
+/// `scheme://host` of the request as its client addressed it, for absolute links: the first
+/// `X-Forwarded-Proto` / `X-Forwarded-Host` when a proxy set them, else `http` and `Host`.
+/// Values that are not a plain scheme or authority are ignored.
+pub fn origin(headers: &axum::http::HeaderMap) -> String {
+    let first = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    };
+    let scheme = first("x-forwarded-proto")
+        .map(str::to_ascii_lowercase)
+        .filter(|s| s == "http" || s == "https")
+        .unwrap_or_else(|| "http".to_string());
+    let is_authority = |h: &&str| {
+        h.len() <= 255
+            && h.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b".-:[]_".contains(&b))
+    };
+    let host = first("x-forwarded-host")
+        .filter(is_authority)
+        .or_else(|| first("host").filter(is_authority))
+        .unwrap_or("localhost");
+    format!("{scheme}://{host}")
+}
+
 /// ISO-8601 UTC with milliseconds and `Z`.
 pub fn timestamp(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
@@ -147,14 +175,15 @@ pub struct BatchResponse<T: Serialize> {
 }
 
 impl<T: Serialize> BatchResponse<T> {
-    /// Builds the envelope and its status code: `ok` when every input succeeded, 207 with
-    /// `errors` otherwise, `CANCELED` when nothing succeeded.
+    /// Builds the envelope and its status code: the declared success code when every input
+    /// succeeded; with failed inputs, `errors` in the body and 207 where the family declares it
+    /// (else the success code again); `CANCELED` when nothing succeeded.
     pub fn finish(
         clock: &assocd_core::Clock,
         started: chrono::DateTime<chrono::Utc>,
         results: Vec<T>,
         errors: Vec<StandardError>,
-        ok: StatusCode,
+        declared: crate::declared::Declared,
     ) -> Response {
         let completed = now(clock).max(started);
         let has_errors = !errors.is_empty();
@@ -170,14 +199,7 @@ impl<T: Serialize> BatchResponse<T> {
             started_at: timestamp(started),
             completed_at: timestamp(completed),
         };
-        json(
-            if has_errors {
-                StatusCode::MULTI_STATUS
-            } else {
-                ok
-            },
-            &body,
-        )
+        json(declared.status(has_errors), &body)
     }
 }
 

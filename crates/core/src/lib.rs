@@ -12,6 +12,7 @@ pub mod model;
 pub mod object_type;
 pub mod records;
 pub mod scopes;
+pub mod search;
 pub mod store;
 pub mod token;
 

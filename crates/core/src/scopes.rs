@@ -28,10 +28,12 @@ pub enum Operation {
     R8,
     R9,
     U1,
+    /// `POST /crm/objects/{v}/{objectType}/search` (records by association; 2025-09, 2026-03).
+    Q1,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 19] = [
+    pub const ALL: [Operation; 20] = [
         Operation::S1,
         Operation::S2,
         Operation::S3,
@@ -51,6 +53,7 @@ impl Operation {
         Operation::R8,
         Operation::R9,
         Operation::U1,
+        Operation::Q1,
     ];
 
     /// The operation's key (`S1`, `C5`, ...), as the research notes, metrics and the request
@@ -76,6 +79,7 @@ impl Operation {
             Operation::R8 => "R8",
             Operation::R9 => "R9",
             Operation::U1 => "U1",
+            Operation::Q1 => "Q1",
         }
     }
 
@@ -131,5 +135,8 @@ mod tests {
             }
         }
         assert!(required("v4", Operation::C5).contains(&"crm.objects.contacts.write"));
+        for f in ["2025-09", "2026-03"] {
+            assert!(required(f, Operation::Q1).contains(&"crm.objects.contacts.read"));
+        }
     }
 }

@@ -6,8 +6,11 @@
 use crate::fixture::{Fixture, FixtureSummary};
 use crate::limits::{LimitInput, PurgeInput};
 use crate::records::{HighUsageReport, LinkEdit, LinkOutcome, Page};
+use crate::search::{RecordPage, RecordQuery};
 use crate::token::TokenInfo;
-use crate::{Error, LabelRename, Limit, NewLabel, Pair, PortalId, RecordId, TypeId, UserLabel};
+use crate::{
+    Error, LabelRename, Limit, NewLabel, ObjectType, Pair, PortalId, RecordId, TypeId, UserLabel,
+};
 use async_trait::async_trait;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -111,6 +114,14 @@ pub trait AssociationStore: Send + Sync {
         portal: PortalId,
         user_id: i32,
     ) -> Result<Option<HighUsageReport>>;
+    /// The records search (Q1): one page of the records of `object_type` that match the
+    /// query's filter groups, and how many match in all, read in one snapshot.
+    async fn search_records(
+        &self,
+        portal: PortalId,
+        object_type: &ObjectType,
+        query: &RecordQuery,
+    ) -> Result<RecordPage>;
 }
 
 /// A portal (HubSpot account) and how much it holds, for the control plane.

@@ -11,14 +11,16 @@ use assocd_core::records::{
     describe, refuse_batch, AssociatedRecord, HighUsageReport, LinkEdit, LinkOutcome, Page,
     PairTypes, TypeKey,
 };
+use assocd_core::search::{RecordPage, RecordQuery};
 use assocd_core::store::{AssociationStore, Result};
-use assocd_core::{AssocType, Category, Pair, PortalId, RecordId, TypeId};
+use assocd_core::{AssocType, Category, ObjectType, Pair, PortalId, RecordId, TypeId};
 use async_trait::async_trait;
 use sqlx::AnyConnection;
 use std::collections::BTreeMap;
 
 mod group;
 mod report;
+mod search;
 mod write;
 
 pub(crate) use group::GroupWriter;
@@ -240,6 +242,16 @@ impl AssociationStore for SqlStore {
         user_id: i32,
     ) -> Result<Option<HighUsageReport>> {
         report::read(self, portal, user_id).await
+    }
+
+    #[tracing::instrument(level = "debug", skip(self, query), fields(groups = query.groups.len()))]
+    async fn search_records(
+        &self,
+        portal: PortalId,
+        object_type: &ObjectType,
+        query: &RecordQuery,
+    ) -> Result<RecordPage> {
+        search::search(self, portal, object_type, query).await
     }
 }
 

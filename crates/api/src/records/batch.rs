@@ -5,15 +5,15 @@ use super::wire::{
     decode_cursor, encode_cursor, page_items, AssociationSpec, IdReader, LabelsBetweenObjectPair,
     MultiAssociatedObject, NextPage, ObjectIdIn, ObjectIdOut, Paging,
 };
+use crate::declared::declared;
 use crate::error::ApiError;
 use crate::extract::{Caller, Params, RawBody};
-use crate::wire::{json, no_content, now, parse_batch, timestamp, BatchResponse, StandardError};
+use crate::wire::{no_content, now, parse_batch, BatchResponse, StandardError};
 use crate::AppState;
 use assocd_core::records::{Cursor, EditOp, LinkEdit, LinkOutcome, MAX_PAGE};
 use assocd_core::scopes::Operation;
 use assocd_core::{Error, Pair, RecordId};
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
@@ -146,7 +146,7 @@ pub(super) async fn create(
         started,
         results,
         errors,
-        StatusCode::CREATED,
+        declared(Operation::R5, caller.family),
     ))
 }
 
@@ -210,21 +210,23 @@ pub(super) async fn read(
         started,
         results,
         errors,
-        StatusCode::OK,
+        declared(Operation::R6, caller.family),
     ))
 }
 
-/// The answer of R7/R8: 204 on the legacy family, a `BatchResponse` elsewhere.
+/// The answer of R7/R8: 204 on the legacy family, a `BatchResponse` with 200 elsewhere (the
+/// only code the dated documents declare, failed inputs in its `errors`).
 fn void_batch(
     caller: &Caller,
     clock: &assocd_core::Clock,
+    op: Operation,
     started: chrono::DateTime<chrono::Utc>,
     ok: usize,
     errors: Vec<StandardError>,
 ) -> Response {
     if caller.family.batch_bodies() {
         let results: Vec<Empty> = (0..ok).map(|_| Empty {}).collect();
-        BatchResponse::finish(clock, started, results, errors, StatusCode::OK)
+        BatchResponse::finish(clock, started, results, errors, declared(op, caller.family))
     } else {
         no_content()
     }
@@ -268,6 +270,7 @@ pub(super) async fn archive(
     Ok(void_batch(
         &caller,
         &state.clock,
+        Operation::R7,
         started,
         inputs.len(),
         Vec::new(),
@@ -299,7 +302,14 @@ pub(super) async fn archive_labels(
             .write_associations(portal, &pair, &edits, all_or_nothing)
             .await?,
     );
-    Ok(void_batch(&caller, &state.clock, started, ok.len(), errors))
+    Ok(void_batch(
+        &caller,
+        &state.clock,
+        Operation::R8,
+        started,
+        ok.len(),
+        errors,
+    ))
 }
 
 /// R9: associates each pair with the default type. Only 200 is declared for it, so failed
@@ -322,18 +332,11 @@ pub(super) async fn associate_default(
             .await?,
     );
     let results: Vec<_> = ok.iter().flat_map(default_results).collect();
-    let has_errors = !errors.is_empty();
-    let body = BatchResponse {
-        status: if has_errors && results.is_empty() {
-            "CANCELED"
-        } else {
-            "COMPLETE"
-        },
+    Ok(BatchResponse::finish(
+        &state.clock,
+        started,
         results,
-        num_errors: has_errors.then_some(errors.len()),
-        errors: has_errors.then_some(errors),
-        started_at: timestamp(started),
-        completed_at: timestamp(now(&state.clock).max(started)),
-    };
-    Ok(json(StatusCode::OK, &body))
+        errors,
+        declared(Operation::R9, caller.family),
+    ))
 }

@@ -4,17 +4,26 @@
 
 mod batch;
 mod report;
+mod search;
 mod single;
 mod wire;
 
-use crate::AppState;
+use crate::{AppState, Family};
 use axum::routing::{get, post, put};
 use axum::Router;
 
-/// Routes under an objects prefix (`/crm/v4/objects`, `/crm/objects/{v}`). Parameter names
-/// match across routes, as the router requires at a shared position.
-pub fn object_routes() -> Router<AppState> {
-    Router::new()
+/// Routes under an objects prefix (`/crm/v4/objects`, `/crm/objects/{v}`), with the records
+/// search on the families whose documents list it. Parameter names match across routes, as the
+/// router requires at a shared position.
+pub fn object_routes(family: Family) -> Router<AppState> {
+    let routes = Router::new();
+    let routes = match family {
+        Family::Dated(v) if crate::declared::search_served(v) => {
+            routes.route("/{objectType}/search", post(search::search))
+        }
+        _ => routes,
+    };
+    routes
         .route(
             "/{objectType}/{objectId}/associations/{toObjectType}",
             get(single::list),

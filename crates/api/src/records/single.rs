@@ -6,13 +6,13 @@ use super::wire::{
 };
 use crate::error::ApiError;
 use crate::extract::{Caller, Params, RawBody};
-use crate::wire::{json, no_content, now, parse, timestamp, BatchResponse};
+use crate::wire::{json, no_content, now, origin, parse, timestamp, BatchResponse};
 use crate::{AppState, Family};
 use assocd_core::records::{Cursor, EditOp, LinkEdit, LinkOutcome, MAX_PAGE};
 use assocd_core::scopes::Operation;
 use assocd_core::{Pair, RecordId};
 use axum::extract::{OriginalUri, Query, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
@@ -95,6 +95,7 @@ pub(super) async fn list(
     State(state): State<AppState>,
     params: Params,
     OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let portal = caller.authorize(Operation::R1)?;
@@ -115,7 +116,12 @@ pub(super) async fn list(
             to_type: t.pair.to.clone(),
             after_id: id,
         });
-        let link = format!("{}?after={after}&limit={limit}", uri.path());
+        // Absolute, as HubSpot sends it, on the host the client called.
+        let link = format!(
+            "{}{}?after={after}&limit={limit}",
+            origin(&headers),
+            uri.path()
+        );
         Paging {
             next: NextPage {
                 after,

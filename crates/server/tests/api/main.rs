@@ -2,11 +2,13 @@
 //! With `ASSOCD_TEST_DATABASE_URL=postgres://…` every test gets a fresh PostgreSQL database
 //! instead of a SQLite file.
 
+mod documents;
 mod helpers;
 mod process;
 
 mod control;
 mod errors;
+mod families;
 mod fuzz;
 mod labels;
 mod limits;

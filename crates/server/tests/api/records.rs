@@ -4,6 +4,7 @@
 mod batch;
 mod limits;
 mod paging;
+mod search;
 mod single;
 
 use crate::helpers::*;

@@ -1,6 +1,7 @@
 //! R5–R9: status codes per family, per-input errors, input caps, per-input paging.
 
 use super::*;
+use crate::documents::batch_codes;
 
 fn multi(from: i64, to: i64, types: Value) -> Value {
     json!({"from": {"id": from.to_string()}, "to": {"id": to.to_string()}, "types": types})
@@ -11,14 +12,16 @@ fn pair(from: i64, to: i64) -> Value {
 }
 
 #[tokio::test]
-async fn r5_creates_with_201_and_reports_invalid_inputs_with_207() {
+async fn r5_creates_and_reports_invalid_inputs_with_the_codes_each_family_declares() {
     let app = spawn_app().await;
     for (n, prefix) in ASSOC_PREFIXES.iter().enumerate() {
         let base = 1000 * (n as i64 + 1);
         let url = format!("{prefix}/deals/companies/batch/create");
+        // 201/207, or 200 alone on 2026-09.
+        let (ok, partial) = batch_codes("POST", &url);
         let primary = json!([{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 5}]);
         let a = app.post(&url, json!({"inputs": [multi(base, base + 1, primary.clone()), multi(base, base + 2, json!([]))]})).await;
-        assert_eq!(a.status, 201, "{prefix}: {}", a.text);
+        assert_eq!(a.status, ok, "{prefix}: {}", a.text);
         assert_eq!(a.body["status"], "COMPLETE");
         assert_timestamps(&a.body);
         assert_eq!(
@@ -29,7 +32,7 @@ async fn r5_creates_with_201_and_reports_invalid_inputs_with_207() {
         assert!(a.body.get("errors").is_none());
         let bad = json!([{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 1}]);
         let a = app.post(&url, json!({"inputs": [multi(base, base + 3, primary.clone()), multi(base, base + 4, bad.clone())]})).await;
-        assert_eq!(a.status, 207, "{}", a.text);
+        assert_eq!(a.status, partial, "{prefix}: {}", a.text);
         assert_eq!(
             (a.body["status"].clone(), a.body["numErrors"].clone()),
             (json!("COMPLETE"), json!(1))
@@ -57,7 +60,7 @@ async fn r5_creates_with_201_and_reports_invalid_inputs_with_207() {
             .await;
         assert_eq!(
             (a.status, a.body["status"].clone()),
-            (207, json!("CANCELED"))
+            (partial, json!("CANCELED"))
         );
         let mut got = linked(&app, "deals", base, "companies").await;
         got.sort();
@@ -204,7 +207,13 @@ async fn r6_reads_a_page_per_input_with_paging_only_when_more_and_errors_for_una
                 json!({"inputs": [{"id": "1"}, {"id": "2"}, {"id": "777"}]}),
             )
             .await;
-        assert_eq!(a.status, 207, "{}", a.text);
+        // 207 where declared; 2026-09 declares only 200.
+        assert_eq!(
+            a.status,
+            batch_codes("POST", &url).1,
+            "{prefix}: {}",
+            a.text
+        );
         let first = &a.body["results"][0];
         assert_eq!(first["to"].as_array().unwrap().len(), 500);
         assert_eq!(first["to"][499]["toObjectId"], json!(500));
@@ -346,7 +355,8 @@ async fn r8_removes_listed_labels_and_removing_the_default_removes_everything() 
                 "nothing applied"
             );
         } else {
-            assert_eq!(a.status, 207, "{}", a.text);
+            // The dated documents declare only 200: the failure is in the body.
+            assert_eq!(a.status, 200, "{}", a.text);
             assert_eq!(a.body["numErrors"], json!(1));
             assert_eq!(
                 types(&list(&app, "contacts", c, "companies").await),
