@@ -3,6 +3,7 @@
 //! business. Labels are named by their internal `name`, never by the type ids assocd assigns,
 //! so one fixture applies to any database; built-in types by category and type id.
 
+use crate::rate_limit::RateLimitSetting;
 use crate::{Category, NewLabel, Pair, PortalId, RecordId, TypeId};
 
 /// A whole fixture document.
@@ -16,6 +17,8 @@ pub struct Fixture {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PortalFixture {
     pub portal_id: PortalId,
+    /// The portal's own rate-limit setting, when the document gives one.
+    pub rate_limits: Option<RateLimitSetting>,
     pub tokens: Vec<FixtureToken>,
     pub labels: Vec<NewLabel>,
     pub limits: Vec<FixtureLimit>,

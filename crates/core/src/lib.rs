@@ -10,6 +10,8 @@ pub mod label_rules;
 pub mod limits;
 pub mod model;
 pub mod object_type;
+pub mod rate_limit;
+pub mod rate_window;
 pub mod records;
 pub mod scopes;
 pub mod search;

@@ -5,6 +5,8 @@
 
 use crate::fixture::{Fixture, FixtureSummary};
 use crate::limits::{LimitInput, PurgeInput};
+use crate::rate_limit::RateLimitSetting;
+use crate::rate_window::{Delta, RemoteHits};
 use crate::records::{HighUsageReport, LinkEdit, LinkOutcome, Page};
 use crate::search::{RecordPage, RecordQuery};
 use crate::token::TokenInfo;
@@ -161,6 +163,29 @@ pub trait PortalStore: Send + Sync {
     async fn apply_fixture(&self, fixture: &Fixture, max_limit: i64) -> Result<FixtureSummary>;
 }
 
+/// HubSpot's rate limits: each portal's own setting, and the calls each replica admitted, so
+/// replicas on one database count together.
+#[async_trait]
+pub trait RateLimitStore: Send + Sync {
+    /// Sets a portal's own setting; false when there is no such portal.
+    async fn put_rate_limits(&self, portal: PortalId, setting: &RateLimitSetting) -> Result<bool>;
+    /// Whether the portal exists, and its own setting if it has one.
+    async fn rate_limits_of(&self, portal: PortalId) -> Result<(bool, Option<RateLimitSetting>)>;
+    /// Every portal's own setting.
+    async fn all_rate_limits(&self) -> Result<Vec<(PortalId, RateLimitSetting)>>;
+    /// Adds `replica`'s deltas, then returns the other replicas' hits of the current windows:
+    /// ten-secondly buckets from `ten_from` on, daily ones of `day`. With `sweep`, also removes
+    /// rows that left every window (any replica's, so a stopped replica leaves nothing behind).
+    async fn sync_rate_hits(
+        &self,
+        replica: &str,
+        deltas: &[Delta],
+        ten_from: i64,
+        day: i64,
+        sweep: bool,
+    ) -> Result<Vec<RemoteHits>>;
+}
+
 /// Whether the database can serve: for health and readiness checks.
 #[async_trait]
 pub trait StoreHealth: Send + Sync {
@@ -172,10 +197,16 @@ pub trait StoreHealth: Send + Sync {
 
 /// Everything assocd stores.
 pub trait Store:
-    TokenStore + LabelStore + LimitStore + AssociationStore + PortalStore + StoreHealth
+    TokenStore + LabelStore + LimitStore + AssociationStore + PortalStore + RateLimitStore + StoreHealth
 {
 }
 impl<T> Store for T where
-    T: TokenStore + LabelStore + LimitStore + AssociationStore + PortalStore + StoreHealth
+    T: TokenStore
+        + LabelStore
+        + LimitStore
+        + AssociationStore
+        + PortalStore
+        + RateLimitStore
+        + StoreHealth
 {
 }

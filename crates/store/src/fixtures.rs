@@ -81,6 +81,9 @@ async fn apply_portal(
         summary.portals += 1;
     }
     register_portal(conn, portal, now).await?;
+    if let Some(setting) = &p.rate_limits {
+        crate::rate_limits::put_in(conn, portal, setting, now).await?;
+    }
 
     for (i, t) in p.tokens.iter().enumerate() {
         let (_, created) = put_in(conn, &t.hash, portal, &t.scopes, now)

@@ -15,6 +15,7 @@ mod labels;
 mod limits;
 mod pair_locks;
 mod portals;
+mod rate_limits;
 mod read;
 mod tokens;
 

@@ -111,6 +111,10 @@ impl PortalStore for SqlStore {
             if known.is_some() {
                 clear_data(&mut tx, Some(portal)).await?;
                 if delete {
+                    sqlx::query("DELETE FROM portal_rate_limits WHERE portal_id = $1")
+                        .bind(portal)
+                        .execute(&mut *tx)
+                        .await?;
                     sqlx::query("DELETE FROM tokens WHERE portal_id = $1")
                         .bind(portal)
                         .execute(&mut *tx)
