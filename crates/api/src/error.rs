@@ -1,6 +1,7 @@
 //! The one place that turns errors into HTTP answers, always in HubSpot's error body.
 
-use assocd_core::{Error, ErrorKind};
+use assocd_core::rate_window::Policy;
+use assocd_core::{Error, ErrorKind, PortalId};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -34,6 +35,11 @@ pub enum ApiError {
     PayloadTooLarge,
     /// A panic was caught (logged where it happened).
     Internal,
+    /// A rate limit of the portal (or of the token) is reached: 429 with HubSpot's rate-limit
+    /// body, whose `policyName` and `message` the official clients' retry logic reads.
+    RateLimited { policy: Policy, portal: PortalId },
+    /// An injected fault's status (500, 502, 503 or 504; 429 is `RateLimited`).
+    Fault(u16),
 }
 
 impl From<Error> for ApiError {
@@ -80,6 +86,41 @@ pub struct ErrorBody {
     pub links: BTreeMap<String, String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<ErrorDetail>,
+}
+
+/// HubSpot's 429 body, fields in the order HubSpot sends them.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RateLimitBody {
+    pub status: &'static str,
+    pub message: &'static str,
+    pub error_type: &'static str,
+    pub correlation_id: String,
+    pub policy_name: &'static str,
+    pub group_name: String,
+    pub category: &'static str,
+}
+
+impl RateLimitBody {
+    pub fn new(policy: Policy, portal: PortalId) -> Self {
+        let (message, group) = match policy {
+            Policy::TenSecondly => (
+                "You have reached your ten_secondly_rolling limit.",
+                "api-calls-ten-secondly",
+            ),
+            Policy::Daily => ("You have reached your daily limit.", "api-calls-daily"),
+            Policy::Secondly => ("You have reached your secondly limit.", "secondly"),
+        };
+        RateLimitBody {
+            status: "error",
+            message,
+            error_type: "RATE_LIMIT",
+            correlation_id: new_correlation_id(),
+            policy_name: policy.name(),
+            group_name: format!("publicapi:hapikey-{group}:{portal}"),
+            category: "RATE_LIMITS",
+        }
+    }
 }
 
 /// The correlation id of an answer, for the middleware that sets the header.
@@ -172,15 +213,40 @@ impl ApiError {
                 body("VALIDATION_ERROR", "The request body is larger than this server accepts".into()),
             ),
             ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, body("INTERNAL_ERROR", "internal error".into())),
+            ApiError::Fault(code) => {
+                let (status, category, message) = match code {
+                    502 => (StatusCode::BAD_GATEWAY, "BAD_GATEWAY", "Bad gateway: the service behind HubSpot's gateway sent no valid answer"),
+                    503 => (StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE", "The service is temporarily unavailable; try again shortly"),
+                    504 => (StatusCode::GATEWAY_TIMEOUT, "GATEWAY_TIMEOUT", "Gateway timeout: the service behind HubSpot's gateway did not answer in time"),
+                    _ => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", "internal error"),
+                };
+                (status, body(category, message.into()))
+            }
+            // Answered with its own body in `into_response`; this arm is not reached.
+            ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, body("RATE_LIMITS", "rate limited".into())),
         }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (status, body) = self.parts();
-        let id = body.correlation_id.clone();
-        let mut response = (status, crate::wire::json_bytes(&body)).into_response();
+        let (status, id, bytes) = match self {
+            ApiError::RateLimited { policy, portal } => {
+                let body = RateLimitBody::new(policy, portal);
+                let id = body.correlation_id.clone();
+                (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    id,
+                    crate::wire::json_bytes(&body),
+                )
+            }
+            other => {
+                let (status, body) = other.parts();
+                let id = body.correlation_id.clone();
+                (status, id, crate::wire::json_bytes(&body))
+            }
+        };
+        let mut response = (status, bytes).into_response();
         response.headers_mut().insert(
             axum::http::header::CONTENT_TYPE,
             HeaderValue::from_static(crate::wire::JSON_UTF8),

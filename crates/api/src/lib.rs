@@ -1,5 +1,6 @@
 //! The HTTP face of assocd: HubSpot's Associations v4 wire format on every path family.
 
+pub mod conn;
 pub mod declared;
 pub mod error;
 pub mod extract;
@@ -8,6 +9,7 @@ pub mod layers;
 mod limits;
 pub mod middleware;
 pub mod openapi;
+pub mod rate_limits;
 mod records;
 mod token_cache;
 pub mod wire;
@@ -30,6 +32,12 @@ pub struct ApiConfig {
     pub body_limit: usize,
     /// Requests the journal keeps (0: no journal).
     pub journal_size: usize,
+    /// HubSpot's rate limits: `None` off, else the tier of portals without their own.
+    pub rate_limits: Option<assocd_core::rate_limit::Tier>,
+    /// How often replicas exchange rate-limit counts through the database.
+    pub rate_limit_sync: std::time::Duration,
+    /// Fault injection (`/_assocd/faults`); on with the control plane.
+    pub faults: bool,
 }
 
 impl Default for ApiConfig {
@@ -38,6 +46,9 @@ impl Default for ApiConfig {
             max_association_limit: 50_000,
             body_limit: 8 * 1024 * 1024,
             journal_size: 1000,
+            rate_limits: None,
+            rate_limit_sync: std::time::Duration::from_millis(5),
+            faults: false,
         }
     }
 }
@@ -50,6 +61,10 @@ pub struct AppState {
     pub clock: Clock,
     /// The request journal, when on.
     pub journal: Option<Arc<Journal>>,
+    /// HubSpot's rate limits, when on.
+    pub rate_limits: Option<Arc<rate_limits::RateLimiter>>,
+    /// Injected faults, when on.
+    pub faults: Option<Arc<layers::faults::Faults>>,
     tokens: Arc<token_cache::TokenCache>,
 }
 
@@ -62,11 +77,21 @@ impl AppState {
                 config.body_limit,
             ))
         });
+        let rate_limits = config.rate_limits.map(|tier| {
+            Arc::new(rate_limits::RateLimiter::new(
+                tier,
+                config.rate_limit_sync,
+                clock.clone(),
+            ))
+        });
+        let faults = config.faults.then(Arc::default);
         AppState {
             store,
             config: Arc::new(config),
             clock,
             journal,
+            rate_limits,
+            faults,
             tokens: Arc::default(),
         }
     }

@@ -17,11 +17,24 @@ static CORRELATION_HEADER: HeaderName = HeaderName::from_static("x-hubspot-corre
 /// HubSpot's routes with their unknown-route answers and the envelope layers (see `layers`),
 /// outermost last.
 pub fn envelope(app: Router<AppState>, state: &AppState) -> Router<AppState> {
-    let app = app
+    let mut app = app
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(state.config.body_limit))
-        .layer(catch_panic())
+        .layer(catch_panic());
+    if let Some(faults) = &state.faults {
+        app = app.layer(middleware::from_fn_with_state(
+            faults.clone(),
+            layers::faults::layer,
+        ));
+    }
+    if let Some(limiter) = &state.rate_limits {
+        app = app.layer(middleware::from_fn_with_state(
+            limiter.clone(),
+            layers::rate_limit::layer,
+        ));
+    }
+    let app = app
         .layer(middleware::from_fn_with_state(
             state.clone(),
             layers::auth::layer,

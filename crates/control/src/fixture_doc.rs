@@ -5,6 +5,7 @@
 //! ```json
 //! {"portals": [{
 //!   "portalId": 1,
+//!   "rateLimits": {"tier": "custom", "tenSecondly": 10, "daily": 1000},
 //!   "tokens": [{"token": "test-token", "scopes": ["crm.objects.contacts.read"]}],
 //!   "labels": [{"from": "contacts", "to": "companies", "name": "manager",
 //!               "label": "Manager", "inverseLabel": "Managed company"}],
@@ -39,6 +40,8 @@ pub struct FixtureDoc {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PortalDoc {
     pub portal_id: PortalId,
+    /// The portal's own rate-limit tier (as `PUT /_assocd/portals/{portalId}/rate-limits`).
+    pub rate_limits: Option<crate::rate_limits::RateLimitsDoc>,
     #[serde(default)]
     pub tokens: Vec<TokenDoc>,
     #[serde(default)]
@@ -147,8 +150,13 @@ impl FixtureDoc {
                     "portalId must be a positive integer",
                 ));
             }
+            let rate_limits = match p.rate_limits {
+                Some(doc) => Some(doc.into_setting(&format!("portals[{pi}].rateLimits."))?),
+                None => None,
+            };
             let mut out = PortalFixture {
                 portal_id: p.portal_id,
+                rate_limits,
                 ..Default::default()
             };
             for (i, t) in p.tokens.into_iter().enumerate() {

@@ -54,5 +54,8 @@ pub(crate) async fn apply(
         .await?;
     // Token scopes may have changed: forget what this process cached.
     state.api.forget_tokens();
+    if let Some(limiter) = &state.api.rate_limits {
+        limiter.load_settings(state.api.store.as_ref()).await?;
+    }
     Ok(json(StatusCode::OK, &Created::from(summary)))
 }

@@ -8,11 +8,13 @@
 
 mod access;
 mod clock;
+mod faults;
 pub mod fixture_doc;
 mod fixtures;
 mod health;
 pub mod openapi;
 pub mod portals;
+pub mod rate_limits;
 mod requests;
 
 use assocd_api::{ApiError, AppState};
@@ -52,6 +54,18 @@ pub fn router(state: ControlState) -> Router {
             axum::routing::delete(portals::delete),
         )
         .route("/_assocd/portals/{portalId}/reset", post(portals::reset))
+        .route(
+            "/_assocd/portals/{portalId}/rate-limits",
+            get(rate_limits::get).put(rate_limits::put),
+        )
+        .route(
+            "/_assocd/faults",
+            get(faults::list).post(faults::create).delete(faults::clear),
+        )
+        .route(
+            "/_assocd/faults/{id}",
+            axum::routing::delete(faults::remove),
+        )
         .route("/_assocd/reset", post(portals::reset_all))
         .route("/_assocd/fixtures", post(fixtures::apply))
         .route(

@@ -1,7 +1,7 @@
 //! The control plane's own OpenAPI document (`GET /_assocd/openapi.json`), generated from the
 //! handlers' annotations; HubSpot's routes are in `/openapi.json`, never here.
 
-use crate::{clock, fixture_doc, fixtures, health, portals, requests};
+use crate::{clock, faults, fixture_doc, fixtures, health, portals, rate_limits, requests};
 use axum::http::StatusCode;
 use axum::response::Response;
 use std::sync::LazyLock;
@@ -25,7 +25,7 @@ impl Modify for AdminAuth {
 #[openapi(
     info(
         title = "assocd control plane",
-        description = "assocd's own API under /_assocd/: portals on demand, reset, fixtures, the request journal and a frozen clock. Every route but /_assocd/health needs the admin token (Bearer). Errors use HubSpot's error body."
+        description = "assocd's own API under /_assocd/: portals on demand, reset, fixtures, the request journal, a frozen clock, per-portal rate limits and fault injection. Every route but /_assocd/health needs the admin token (Bearer). Errors use HubSpot's error body."
     ),
     paths(
         health::get,
@@ -33,11 +33,13 @@ impl Modify for AdminAuth {
         fixtures::apply,
         requests::list, requests::clear,
         clock::get, clock::put, clock::delete,
+        rate_limits::get, rate_limits::put,
+        faults::create, faults::list, faults::clear, faults::remove,
     ),
     components(schemas(
         fixture_doc::FixtureDoc, fixture_doc::PortalDoc, fixture_doc::TokenDoc,
         fixture_doc::LabelDoc, fixture_doc::LimitDoc, fixture_doc::AssociationDoc,
-        fixture_doc::TypeDoc,
+        fixture_doc::TypeDoc, rate_limits::RateLimitsDoc, faults::MatchDoc, faults::ActionDoc,
     )),
     modifiers(&AdminAuth),
 )]

@@ -92,13 +92,35 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
         let shared: Arc<dyn Store> = Arc::new(store.clone());
-        let state = AppState::new(shared, settings.api.clone(), store.clock().clone());
+        let mut api = settings.api.clone();
+        // Faults are managed through the control plane: on whenever it is.
+        api.faults |= settings.admin_token.is_some();
+        let state = AppState::new(shared, api, store.clock().clone());
         Ok(Application {
             listener,
             store,
             settings,
             state,
         })
+    }
+
+    /// Starts the background workers (the rate-limit sync); they stop when `stop` turns true.
+    async fn start_workers(
+        &self,
+        stop: tokio::sync::watch::Receiver<bool>,
+    ) -> Vec<tokio::task::JoinHandle<()>> {
+        let mut workers = Vec::new();
+        if let Some(limiter) = self.state.rate_limits.clone() {
+            let store = self.state.store.clone();
+            if let Err(e) = limiter.load_settings(store.as_ref()).await {
+                tracing::warn!(error = %e.message, "rate limits: portal settings not read at start");
+            }
+            let mut stop = stop.clone();
+            workers.push(tokio::spawn(limiter.run(store, async move {
+                let _ = stop.wait_for(|s| *s).await;
+            })));
+        }
+        workers
     }
 
     /// The HubSpot API's state (store, clock, journal), for in-process tests.
@@ -119,9 +141,15 @@ impl Application {
     ) -> anyhow::Result<()> {
         let admin = self.settings.admin_token.as_deref().map(AdminToken::new);
         let control = assocd_control::router(ControlState::new(self.state.clone(), admin));
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let workers = self.start_workers(stop_rx).await;
         let app = assocd_api::middleware::outer(assocd_api::router(self.state).merge(control));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let server = axum::serve(self.listener, app).with_graceful_shutdown(async move {
+        let server = axum::serve(
+            assocd_api::conn::Listener(self.listener),
+            app.into_make_service_with_connect_info::<assocd_api::conn::ConnInfo>(),
+        )
+        .with_graceful_shutdown(async move {
             shutdown.await;
             let _ = tx.send(());
         });
@@ -132,6 +160,10 @@ impl Application {
         tokio::select! {
             r = server => r.context("server failed")?,
             _ = drained => tracing::warn!("shutdown: requests still running after 10 s; stopping anyway"),
+        }
+        let _ = stop_tx.send(true);
+        for w in workers {
+            let _ = w.await;
         }
         self.store.close().await;
         Ok(())

@@ -7,9 +7,10 @@ use crate::app::{
 use assocd_api::ApiConfig;
 use assocd_control::portals::{all_scopes, new_secret};
 use assocd_control::AdminToken;
+use assocd_core::rate_limit::Tier;
 use assocd_core::store::TokenStore;
 use assocd_core::token::hash_secret;
-use assocd_store::ConnectOptions;
+use assocd_store::{Backend, ConnectOptions};
 use clap::{Args, Parser, Subcommand};
 use std::time::Duration;
 
@@ -177,6 +178,15 @@ pub struct ServeArgs {
     /// Requests the in-memory request journal keeps (`GET /_assocd/requests`); 0 turns it off.
     #[arg(long, env = "ASSOCD_JOURNAL_SIZE", default_value_t = 1000)]
     pub journal_size: usize,
+    /// HubSpot's API rate limits: `off`, or `hubspot` (every portal on the `starter` tier
+    /// unless it has its own, set with `PUT /_assocd/portals/{id}/rate-limits` or a fixture).
+    #[arg(long, env = "ASSOCD_RATE_LIMITS", default_value = "off", value_parser = ["off", "hubspot"])]
+    pub rate_limits: String,
+    /// Milliseconds between two exchanges of rate-limit counts with the database (replicas on
+    /// one database count together; the smaller, the tighter) [default: 5 on PostgreSQL, 1000
+    /// on SQLite].
+    #[arg(long, env = "ASSOCD_RATE_LIMIT_SYNC_MS")]
+    pub rate_limit_sync_ms: Option<u64>,
     /// A fixture file to apply at start (repeatable; applying one again changes nothing).
     #[arg(long = "fixtures", env = "ASSOCD_FIXTURES", value_delimiter = ',')]
     pub fixtures: Vec<std::path::PathBuf>,
@@ -299,6 +309,16 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             max_association_limit: args.max_association_limit,
             body_limit: args.body_limit,
             journal_size: args.journal_size,
+            rate_limits: (args.rate_limits == "hubspot").then_some(Tier::Starter),
+            rate_limit_sync: Duration::from_millis(
+                args.rate_limit_sync_ms
+                    .unwrap_or(match Backend::of_url(&args.db.database) {
+                        Backend::Postgres => 5,
+                        Backend::Sqlite => 1000,
+                    })
+                    .max(1),
+            ),
+            faults: args.admin_token.is_some(),
         },
         admin_token: args.admin_token.clone(),
     };

@@ -6,13 +6,17 @@
 //! 2. `crate::middleware::headers`: the correlation id header and HubSpot's JSON content type;
 //! 3. `context`: classifies the request (operation, family) into a shared `RequestMeta`;
 //! 4. `auth`: resolves the bearer token once, for the layers below and the handlers;
-//! 5. the routes.
+//! 5. `rate_limit`: HubSpot's rate limits (when `--rate-limits hubspot`);
+//! 6. `faults`: injected faults (when the control plane is on);
+//! 7. the routes.
 //!
 //! Layers outside `context` read the `RequestMeta` from the answer's extensions, where
 //! `context` puts it on the way out; `auth` fills in the portal once the token is known.
 
 pub mod auth;
 pub mod context;
+pub mod faults;
 pub mod journal;
+pub mod rate_limit;
 
 pub use context::RequestMeta;

@@ -1,0 +1,77 @@
+//! HubSpot's rate limits on the HubSpot API (only in the stack with `--rate-limits hubspot`):
+//! counts each authenticated call against its token's ten-secondly window and its portal's
+//! daily one, and answers 429 with HubSpot's body once one is reached. Admitted answers carry
+//! HubSpot's `X-HubSpot-RateLimit-*` headers with the numbers left after the call; refused
+//! ones carry them too, with what is left (nothing written, nothing counted).
+//!
+//! Counting: every admitted call counts, whatever it answers (a 4xx, a 5xx, an injected fault:
+//! the faults layer sits inside this one). Refused calls do not count. Calls without a usable
+//! token are not counted (they answer 401 as before). CRM search calls follow HubSpot's own
+//! limit instead: 5 per second per token, refused with the `SECONDLY` body, no headers, and
+//! not counted in the ten-secondly or daily windows.
+
+use super::auth::Authenticated;
+use crate::error::ApiError;
+use crate::rate_limits::RateLimiter;
+use assocd_core::rate_limit::{Limits, INTERVAL_MS};
+use assocd_core::rate_window::{Policy, Remaining, Verdict};
+use axum::extract::{Request, State};
+use axum::http::{HeaderName, HeaderValue, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+
+static INTERVAL: HeaderName = HeaderName::from_static("x-hubspot-ratelimit-interval-milliseconds");
+static MAX: HeaderName = HeaderName::from_static("x-hubspot-ratelimit-max");
+static REMAINING: HeaderName = HeaderName::from_static("x-hubspot-ratelimit-remaining");
+static DAILY: HeaderName = HeaderName::from_static("x-hubspot-ratelimit-daily");
+static DAILY_REMAINING: HeaderName = HeaderName::from_static("x-hubspot-ratelimit-daily-remaining");
+
+/// Whether a request is a CRM search (`POST /crm/objects/{version}/{objectType}/search`).
+pub fn is_search(method: &Method, path: &str) -> bool {
+    method == Method::POST && path.starts_with("/crm/objects/") && path.ends_with("/search")
+}
+
+/// Sets HubSpot's rate-limit headers: the interval, the ten-secondly maximum and what is left
+/// of it, and, when the portal has a daily cap (every tier but `oauth`), the daily ones.
+pub fn set_headers(res: &mut Response, limits: Limits, left: Remaining) {
+    let h = res.headers_mut();
+    h.insert(INTERVAL.clone(), HeaderValue::from(INTERVAL_MS));
+    h.insert(MAX.clone(), HeaderValue::from(limits.ten_secondly));
+    h.insert(REMAINING.clone(), HeaderValue::from(left.ten_secondly));
+    if let (Some(daily), Some(daily_left)) = (limits.daily, left.daily) {
+        h.insert(DAILY.clone(), HeaderValue::from(daily));
+        h.insert(DAILY_REMAINING.clone(), HeaderValue::from(daily_left));
+    }
+}
+
+fn refuse(policy: Policy, portal: i64) -> Response {
+    metrics::counter!("assocd_rate_limit_refusals_total", "policy" => policy.name()).increment(1);
+    ApiError::RateLimited { policy, portal }.into_response()
+}
+
+pub async fn layer(State(limiter): State<Arc<RateLimiter>>, req: Request, next: Next) -> Response {
+    let Some(Authenticated(token)) = req.extensions().get::<Authenticated>().cloned() else {
+        return next.run(req).await;
+    };
+    let portal = token.portal_id;
+    if is_search(req.method(), req.uri().path()) {
+        if limiter.setting(portal).0.limits().is_some() && !limiter.admit_search(&token.id) {
+            return refuse(Policy::Secondly, portal);
+        }
+        return next.run(req).await;
+    }
+    match limiter.admit(&token.id, portal) {
+        None => next.run(req).await,
+        Some((limits, Verdict::Admitted(left))) => {
+            let mut res = next.run(req).await;
+            set_headers(&mut res, limits, left);
+            res
+        }
+        Some((limits, Verdict::Refused(policy, left))) => {
+            let mut res = refuse(policy, portal);
+            set_headers(&mut res, limits, left);
+            res
+        }
+    }
+}

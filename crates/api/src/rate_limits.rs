@@ -1,0 +1,213 @@
+//! HubSpot's rate limits in a running server (`--rate-limits hubspot`): the settings in force
+//! per portal, this process's windows (`assocd_core::rate_window`), and the sync task that
+//! shares counts and settings with the other replicas through the database. The layer that
+//! admits or refuses calls is `layers::rate_limit`.
+
+use assocd_core::rate_limit::{Limits, RateLimitSetting, Tier, INTERVAL_MS};
+use assocd_core::rate_window::{Remaining, Verdict, Windows, BUCKET_MS};
+use assocd_core::store::Store;
+use assocd_core::{Clock, PortalId};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+const DAY_MS: i64 = 86_400_000;
+
+/// How often the settings of every portal are read again (changes made on another replica
+/// take effect here within this).
+pub const SETTINGS_REFRESH: Duration = Duration::from_secs(1);
+
+/// How often rows that left every window are swept.
+const SWEEP_EVERY: Duration = Duration::from_secs(1);
+
+/// The limits of one server process.
+pub struct RateLimiter {
+    /// The tier of portals without a setting of their own.
+    default: RateLimitSetting,
+    settings: RwLock<HashMap<PortalId, RateLimitSetting>>,
+    windows: Mutex<Windows>,
+    /// This process's name in the shared counts.
+    replica: String,
+    sync_every: Duration,
+    /// The day (daily window) follows this clock, so a frozen clock can cross midnight.
+    clock: Clock,
+    /// System time (ms) of the last counted call: the sync task idles when nothing happens.
+    last_call_ms: AtomicI64,
+}
+
+/// Epoch milliseconds of the system clock (ten-secondly windows follow real time even when
+/// the reported clock is frozen, or they would never roll).
+pub fn system_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+impl RateLimiter {
+    pub fn new(default_tier: Tier, sync_every: Duration, clock: Clock) -> Self {
+        RateLimiter {
+            default: RateLimitSetting::of_tier(default_tier),
+            settings: RwLock::default(),
+            windows: Mutex::default(),
+            replica: uuid::Uuid::new_v4().simple().to_string(),
+            sync_every,
+            clock,
+            last_call_ms: AtomicI64::new(0),
+        }
+    }
+
+    fn day(&self) -> i64 {
+        self.clock.now_ms().div_euclid(DAY_MS)
+    }
+
+    /// The tier of portals without a setting of their own.
+    pub fn default_setting(&self) -> RateLimitSetting {
+        self.default
+    }
+
+    /// The setting in force for `portal` and whether it is the portal's own.
+    pub fn setting(&self, portal: PortalId) -> (RateLimitSetting, bool) {
+        match self
+            .settings
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&portal)
+        {
+            Some(s) => (*s, true),
+            None => (self.default, false),
+        }
+    }
+
+    /// Takes a portal's new setting at once in this process (others within
+    /// `SETTINGS_REFRESH`).
+    pub fn set(&self, portal: PortalId, setting: RateLimitSetting) {
+        self.settings
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(portal, setting);
+    }
+
+    /// Counts a call, or refuses it; `None` when no limits apply to the portal.
+    pub fn admit(&self, token_id: &str, portal: PortalId) -> Option<(Limits, Verdict)> {
+        let limits = self.setting(portal).0.limits()?;
+        let now = system_ms();
+        let day = self.day();
+        self.last_call_ms.store(now, Ordering::Relaxed);
+        let verdict = self
+            .windows
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .admit(token_id, portal, limits, now, day);
+        Some((limits, verdict))
+    }
+
+    /// Counts a search call of the token (5 per second), or refuses it.
+    pub fn admit_search(&self, token_id: &str) -> bool {
+        self.windows
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .admit_search(token_id, system_ms())
+    }
+
+    /// What a token has left (without counting a call).
+    pub fn remaining(&self, token_id: &str, portal: PortalId, limits: Limits) -> Remaining {
+        let now = system_ms();
+        let day = self.day();
+        self.windows
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remaining(token_id, portal, limits, now, day)
+    }
+
+    /// Reads every portal's own setting from the store.
+    pub async fn load_settings(&self, store: &dyn Store) -> assocd_core::Result<()> {
+        let all: HashMap<_, _> = store.all_rate_limits().await?.into_iter().collect();
+        *self.settings.write().unwrap_or_else(|p| p.into_inner()) = all;
+        Ok(())
+    }
+
+    /// One exchange with the database: flush this process's counts, read the others'.
+    async fn sync_once(&self, store: &dyn Store, sweep: bool) -> assocd_core::Result<()> {
+        let deltas = self
+            .windows
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take_pending();
+        let now = system_ms();
+        let day = self.day();
+        let ten_from = (now - INTERVAL_MS).div_euclid(BUCKET_MS);
+        match store
+            .sync_rate_hits(&self.replica, &deltas, ten_from, day, sweep)
+            .await
+        {
+            Ok(remote) => {
+                let now = system_ms();
+                self.windows
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .install_remote(&remote, now, day);
+                Ok(())
+            }
+            Err(e) => {
+                self.windows
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .restore_pending(deltas);
+                Err(e)
+            }
+        }
+    }
+
+    /// The sync task: every `sync_every` while calls were counted in the last window (and a
+    /// while after), exchange counts; every second, read the settings again. Runs until
+    /// `shutdown` completes.
+    pub async fn run(
+        self: std::sync::Arc<Self>,
+        store: std::sync::Arc<dyn Store>,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) {
+        tokio::pin!(shutdown);
+        let mut tick = tokio::time::interval(self.sync_every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut settings_at = Instant::now();
+        let mut swept_at = Instant::now();
+        let mut failing = false;
+        loop {
+            tokio::select! {
+                _ = &mut shutdown => break,
+                _ = tick.tick() => {}
+            }
+            if settings_at.elapsed() >= SETTINGS_REFRESH {
+                settings_at = Instant::now();
+                if let Err(e) = self.load_settings(store.as_ref()).await {
+                    tracing::debug!(error = %e.message, "rate limits: settings not refreshed");
+                }
+            }
+            // Idle: nothing counted here for longer than a window (other replicas' counts are
+            // read again before the next call is admitted here... within one sync interval).
+            if system_ms() - self.last_call_ms.load(Ordering::Relaxed) > INTERVAL_MS + 1_000 {
+                continue;
+            }
+            let sweep = swept_at.elapsed() >= SWEEP_EVERY;
+            if sweep {
+                swept_at = Instant::now();
+            }
+            match self.sync_once(store.as_ref(), sweep).await {
+                Ok(()) if failing => {
+                    failing = false;
+                    tracing::info!("rate limits: counts shared with the database again");
+                }
+                Ok(()) => {}
+                Err(e) if !failing => {
+                    failing = true;
+                    tracing::warn!(error = %e.message, "rate limits: counts not shared (each replica counts alone until the database answers)");
+                }
+                Err(_) => {}
+            }
+        }
+        // Hand the last counts over, so replicas still running keep counting them.
+        let _ = self.sync_once(store.as_ref(), false).await;
+    }
+}
