@@ -7,6 +7,7 @@ mod helpers;
 mod process;
 
 mod control;
+mod envelope;
 mod errors;
 mod families;
 mod fuzz;
