@@ -11,12 +11,14 @@
 //! not counted in the ten-secondly or daily windows.
 
 use super::auth::Authenticated;
+use super::RequestMeta;
 use crate::error::ApiError;
 use crate::rate_limits::RateLimiter;
 use assocd_core::rate_limit::{Limits, INTERVAL_MS};
 use assocd_core::rate_window::{Policy, Remaining, Verdict};
+use assocd_core::scopes::Operation;
 use axum::extract::{Request, State};
-use axum::http::{HeaderName, HeaderValue, Method};
+use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
@@ -28,8 +30,10 @@ static DAILY: HeaderName = HeaderName::from_static("x-hubspot-ratelimit-daily");
 static DAILY_REMAINING: HeaderName = HeaderName::from_static("x-hubspot-ratelimit-daily-remaining");
 
 /// Whether a request is a CRM search (`POST /crm/objects/{version}/{objectType}/search`).
-pub fn is_search(method: &Method, path: &str) -> bool {
-    method == Method::POST && path.starts_with("/crm/objects/") && path.ends_with("/search")
+fn is_search(req: &Request) -> bool {
+    req.extensions()
+        .get::<Arc<RequestMeta>>()
+        .is_some_and(|m| m.operation == Some(Operation::Q1))
 }
 
 /// Sets HubSpot's rate-limit headers: the interval, the ten-secondly maximum and what is left
@@ -55,7 +59,7 @@ pub async fn layer(State(limiter): State<Arc<RateLimiter>>, req: Request, next: 
         return next.run(req).await;
     };
     let portal = token.portal_id;
-    if is_search(req.method(), req.uri().path()) {
+    if is_search(&req) {
         if limiter.setting(portal).0.limits().is_some() && !limiter.admit_search(&token.id) {
             return refuse(Policy::Secondly, portal);
         }
