@@ -3,7 +3,9 @@
 #   1. unit tests, the black-box HTTP suite on SQLite, and the multi-process tests (replicas,
 #      export/import, store backends) on PostgreSQL;
 #   2. the black-box suite again on PostgreSQL;
-#   3. the conformance suites with HubSpot's official Python and Node clients, on both backends.
+#   3. the conformance suites with HubSpot's official Python and Node clients, on both backends;
+#   4. Schemathesis from each of HubSpot's association documents and from assocd's own
+#      /openapi.json (SQLite), then the check that docs/coverage.md is up to date.
 # PostgreSQL: $ASSOCD_TEST_POSTGRES_URL, else 127.0.0.1:5432, else a throwaway server that
 # scripts/ensure-postgres.sh starts (installing Debian's package when run as root).
 # Usage: scripts/test.sh                  (everything)
@@ -50,11 +52,17 @@ if [ -z "${SKIP_POSTGRES:-}" ]; then
   ASSOCD_TEST_DATABASE_URL="${PG_URL%/*}/$CONF_DB" scripts/conformance.sh
 fi
 
+step "Schemathesis (HubSpot's association documents and assocd's own, SQLite)"
+scripts/schemathesis.sh
+
+step "coverage table (docs/coverage.md is up to date)"
+python3 scripts/coverage.py --check
+
 step "benchmark smoke pass (one second per scenario)"
 scripts/bench-smoke.sh
 
 step "all tests passed"
 # One closing line over every runner: cargo's "test result" lines and the conformance summaries.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
-     /^conformance: [0-9]+ passed, [0-9]+ failed/ { p += $2; f += $4 }
+     /^(conformance|schemathesis): [0-9]+ passed, [0-9]+ failed/ { p += $2; f += $4 }
      END { printf "summary: %d passed, %d failed\n", p, f }' "$LOG"

@@ -11,6 +11,7 @@ Environment:
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import socket
@@ -88,6 +89,18 @@ def _healthy(url: str) -> bool:
         return False
 
 
+def save_journal(base: str, admin: str) -> None:
+    """Leaves the requests the server answered (method, path, status) in target/coverage for
+    docs/coverage.md (scripts/coverage.py), read from the control plane's request journal."""
+    req = urllib.request.Request(base + "/_assocd/requests?limit=1000000",
+                                 headers={"Authorization": f"Bearer {admin}"})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        entries = [[e["method"], e["path"], e["status"]] for e in json.loads(r.read())["results"]]
+    out = REPO / "target" / "coverage"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "python.json").write_text(json.dumps(entries))
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory) -> Server:
     binary = assocd_bin()
@@ -97,6 +110,7 @@ def server(tmp_path_factory) -> Server:
     db = database_url(tmp)
     port = free_port()
     token = "conformance-" + secrets.token_hex(16)
+    admin = "admin-" + secrets.token_hex(16)
     portal = random_portal()
     log = tmp / "assocd.log"
     cmd = [
@@ -105,6 +119,8 @@ def server(tmp_path_factory) -> Server:
         "--database", db,
         "--bootstrap-token", token,
         "--portal", str(portal),
+        "--admin-token", admin,
+        "--journal-size", "1000000",
     ]
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSOCD_")}
     env.setdefault("RUST_LOG", "info")
@@ -125,6 +141,7 @@ def server(tmp_path_factory) -> Server:
         time.sleep(0.1)
     try:
         yield Server(base_url=base, database=db, token=token, portal=portal, log=log)
+        save_journal(base, admin)
     finally:
         proc.terminate()
         try:

@@ -53,9 +53,25 @@ async function healthy(base) {
   }
 }
 
+// Where each server leaves the requests it answered (method, path, status) when it stops,
+// for docs/coverage.md (scripts/coverage.py).
+const COVERAGE_DIR = path.join(REPO, 'target', 'coverage');
+
 class Server {
-  constructor({ baseUrl, database, token, portal, proc, log }) {
-    Object.assign(this, { baseUrl, database, token, portal, proc, log });
+  constructor({ baseUrl, database, token, portal, proc, log, adminToken }) {
+    Object.assign(this, { baseUrl, database, token, portal, proc, log, adminToken });
+  }
+
+  // The control plane's request journal: every HubSpot request this server answered.
+  async saveJournal() {
+    const r = await fetch(`${this.baseUrl}/_assocd/requests?limit=1000000`, {
+      headers: { Authorization: `Bearer ${this.adminToken}` },
+    });
+    if (r.status !== 200) throw new Error(`journal: ${r.status} ${await r.text()}`);
+    const entries = (await r.json()).results.map((e) => [e.method, e.path, e.status]);
+    fs.mkdirSync(COVERAGE_DIR, { recursive: true });
+    const port = new URL(this.baseUrl).port;
+    fs.writeFileSync(path.join(COVERAGE_DIR, `node-${port}.json`), JSON.stringify(entries));
   }
 
   // `assocd token create`; the new token is the last line of stdout.
@@ -76,6 +92,7 @@ class Server {
 
   async stop() {
     if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
+    await this.saveJournal();
     const exited = new Promise((resolve) => this.proc.once('exit', resolve));
     this.proc.kill('SIGTERM');
     const timer = setTimeout(() => this.proc.kill('SIGKILL'), 10_000);
@@ -93,12 +110,14 @@ async function startServer() {
   const database = databaseUrl(tmp);
   const port = await freePort();
   const token = `conformance-${crypto.randomBytes(16).toString('hex')}`;
+  const adminToken = `admin-${crypto.randomBytes(16).toString('hex')}`;
   const portal = randomPortal();
   const log = path.join(tmp, 'assocd.log');
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ASSOCD_')));
   const logFd = fs.openSync(log, 'w');
   const args = ['serve', '--listen', `127.0.0.1:${port}`, '--database', database,
-    '--bootstrap-token', token, '--portal', String(portal)];
+    '--bootstrap-token', token, '--portal', String(portal),
+    '--admin-token', adminToken, '--journal-size', '1000000'];
   const proc = spawn(bin, args, { cwd: tmp, env, stdio: ['ignore', logFd, logFd] });
   fs.closeSync(logFd);
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -111,7 +130,7 @@ async function startServer() {
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return new Server({ baseUrl, database, token, portal, proc, log });
+  return new Server({ baseUrl, database, token, portal, proc, log, adminToken });
 }
 
 module.exports = { startServer, randomPortal, unique, assocdBin, databaseUrl };
