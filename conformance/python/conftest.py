@@ -56,6 +56,21 @@ class Server:
     token: str
     portal: int
     log: Path
+    admin_token: str
+
+    def admin(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict | None]:
+        """A control-plane call (`/_assocd/...`) with the admin token: (status, JSON body)."""
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.base_url + path, data=data, method=method)
+        req.add_header("Authorization", f"Bearer {self.admin_token}")
+        req.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                raw = r.read()
+                return r.status, (json.loads(raw) if raw else None)
+        except urllib.error.HTTPError as e:
+            raw = e.read()
+            return e.code, (json.loads(raw) if raw else None)
 
     def create_token(self, portal: int, scopes: list[str] | None = None) -> str:
         """`assocd token create`; the new token is the last line of stdout."""
@@ -140,7 +155,7 @@ def server(tmp_path_factory) -> Server:
             )
         time.sleep(0.1)
     try:
-        yield Server(base_url=base, database=db, token=token, portal=portal, log=log)
+        yield Server(base_url=base, database=db, token=token, portal=portal, log=log, admin_token=admin)
         save_journal(base, admin)
     finally:
         proc.terminate()

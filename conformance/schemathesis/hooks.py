@@ -39,6 +39,10 @@ def _param_strategy(name: str):
         return st.sampled_from(FIXTURE["typeIds"])
     if name == "userId":
         return st.sampled_from(FIXTURE["userIds"])
+    if name == "appId":
+        return st.just(FIXTURE["appId"])
+    if name == "subscriptionId":
+        return st.sampled_from(FIXTURE["subscriptionIds"])
     return None
 
 
@@ -90,6 +94,9 @@ def flatmap_case(context, case):
     """Half of the cases become a valid request of the operation (recipes.py)."""
     def apply(seed: int):
         rng = random.Random(seed)
+        if case.operation.path.startswith("/webhooks/"):
+            # The webhooks management API authenticates by the app's developer key.
+            case.query = {**(case.query or {}), "hapikey": FIXTURE["developerApiKey"]}
         if rng.random() < 0.5:
             return case
         made = recipes.request(case.operation.method.upper(), case.operation.path, rng, FIXTURE)

@@ -60,10 +60,49 @@ def fresh_label(pair: tuple[str, str], n: int) -> int | None:
         return None
 
 
+def fresh_subscription(fixture: dict) -> int | None:
+    """A subscription of the run's app for a delete case (the fixture's stay for the others)."""
+    req = urllib.request.Request(
+        f"{os.environ['ASSOCD_BASE']}/webhooks/v3/{fixture['appId']}/subscriptions?hapikey={fixture['developerApiKey']}",
+        data=json.dumps({"eventType": "contact.propertyChange", "propertyName": f"p_{uuid.uuid4().hex}"}).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return int(json.loads(r.read())["id"])
+    except urllib.error.HTTPError:  # e.g. the app's 1000 subscriptions: keep the generated case
+        return None
+
+
+def webhooks_request(method: str, path: str, rng: random.Random, fixture: dict):
+    """Valid requests of the webhooks management API (the run's app and subscriptions)."""
+    params = {"appId": fixture["appId"]}
+    if path.endswith("/settings"):
+        body = {"targetUrl": "http://127.0.0.1:9/schemathesis", "throttling": {"maxConcurrentRequests": rng.randint(1, 10)}}
+        return params, body if method == "PUT" else None
+    if path.endswith("/subscriptions"):
+        if method == "POST":
+            return params, {"eventType": "ticket.propertyChange", "propertyName": f"p_{uuid.uuid4().hex}",
+                            "active": rng.random() < 0.5}
+        return params, None
+    if path.endswith("/batch/update"):
+        ids = fixture["subscriptionIds"]
+        return params, {"inputs": [{"id": rng.choice(ids), "active": True}]}
+    if method == "DELETE":
+        sub = fresh_subscription(fixture)
+        return None if sub is None else ({**params, "subscriptionId": sub}, None)
+    params["subscriptionId"] = rng.choice(fixture["subscriptionIds"])
+    return params, ({"active": True} if method == "PATCH" else None)
+
+
 def request(method: str, path: str, rng: random.Random, fixture: dict):
     """(path parameters, body) of a valid request for `method path`, or None."""
     def pair_params(pair):
         return {"fromObjectType": pair[0], "toObjectType": pair[1]}
+
+    if path.startswith("/webhooks/"):
+        return webhooks_request(method, path, rng, fixture)
 
     if path.endswith("/labels"):
         if method == "PUT":

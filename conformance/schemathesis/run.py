@@ -83,6 +83,30 @@ def seed(base: str, token: str) -> dict:
             "userIds": [1, 2, 3]}
 
 
+#: The app whose developer key reaches the webhooks management operations of assocd's own
+#: document (loaded as a fixture at start).
+APP_ID, APP_KEY = 61, "schemathesis-dev-" + secrets.token_hex(8)
+
+
+def app_fixture(tmp: Path, portal: int) -> Path:
+    doc = {"apps": [{"appId": APP_ID, "clientSecret": "schemathesis-secret", "developerApiKey": APP_KEY,
+                     "portals": [portal],
+                     "webhooks": {"targetUrl": "http://127.0.0.1:9/schemathesis", "maxConcurrentRequests": 2,
+                                  "subscriptions": [{"eventType": "contact.associationChange"},
+                                                    {"eventType": "deal.associationChange"},
+                                                    {"eventType": "object.associationChange", "objectTypeId": "0-5"}]}}]}
+    path = tmp / "apps.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def app_ids(base: str) -> dict:
+    """What the webhooks operations need: the app, its key, its subscriptions' ids."""
+    with urllib.request.urlopen(f"{base}/webhooks/v3/{APP_ID}/subscriptions?hapikey={APP_KEY}", timeout=30) as r:
+        subscriptions = [int(s["id"]) for s in json.loads(r.read())["results"]]
+    return {"appId": APP_ID, "developerApiKey": APP_KEY, "subscriptionIds": subscriptions}
+
+
 def start(binary: Path, tmp: Path, token: str, portal: int) -> tuple[subprocess.Popen, str, str]:
     port = free_port()
     db = os.environ.get("ASSOCD_TEST_DATABASE_URL") or f"sqlite://{tmp / 'assocd.sqlite'}"
@@ -91,7 +115,7 @@ def start(binary: Path, tmp: Path, token: str, portal: int) -> tuple[subprocess.
     log = open(tmp / "assocd.log", "wb")
     proc = subprocess.Popen(
         [str(binary), "serve", "--listen", f"127.0.0.1:{port}", "--database", db,
-         "--bootstrap-token", token, "--portal", str(portal)],
+         "--bootstrap-token", token, "--portal", str(portal), "--fixtures", str(app_fixture(tmp, portal))],
         stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -163,7 +187,7 @@ def main() -> int:
         for n, (name, path) in enumerate(targets):
             # Each document gets a fresh portal with the same fixture.
             token = portal_token(Path(args.bin), db, 7200 + n)
-            (tmp / "fixture.json").write_text(json.dumps(seed(base, token)))
+            (tmp / "fixture.json").write_text(json.dumps({**seed(base, token), **app_ids(base)}))
             tally = tmp / "tally.json"
             tally.unlink(missing_ok=True)
             env = dict(os.environ, SCHEMATHESIS_HOOKS="hooks", ASSOCD_FIXTURE=str(tmp / "fixture.json"),

@@ -1,4 +1,5 @@
-//! The HTTP face of assocd: HubSpot's Associations v4 wire format on every path family.
+//! The HTTP face of assocd: HubSpot's Associations v4 wire format on every path family, and
+//! HubSpot's webhooks v3 management API.
 
 pub mod conn;
 pub mod declared;
@@ -12,6 +13,7 @@ pub mod openapi;
 pub mod rate_limits;
 mod records;
 mod token_cache;
+mod webhooks;
 pub mod wire;
 
 use assocd_core::store::Store;
@@ -173,7 +175,7 @@ fn hubspot_routes() -> Router<AppState> {
                 records::object_routes(Family::Dated(v)).layer(family),
             );
     }
-    app
+    app.merge(webhooks::routes())
 }
 
 /// Every route of HubSpot's API (unknown paths included) inside the envelope layers, beside

@@ -140,6 +140,8 @@ pub fn now(clock: &assocd_core::Clock) -> chrono::DateTime<chrono::Utc> {
 pub struct StandardError {
     pub status: &'static str,
     pub category: &'static str,
+    #[serde(rename = "subCategory", skip_serializing_if = "Option::is_none")]
+    pub sub_category: Option<String>,
     pub message: String,
     pub context: BTreeMap<String, Vec<String>>,
     pub errors: Vec<ErrorDetail>,
@@ -152,6 +154,7 @@ impl From<Error> for StandardError {
         StandardError {
             status: "error",
             category,
+            sub_category: None,
             message: e.message,
             context: e.context,
             errors: Vec::new(),

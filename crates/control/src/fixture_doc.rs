@@ -13,14 +13,22 @@
 //!              {"from": "contacts", "to": "companies", "label": "manager", "max": 2}],
 //!   "associations": [{"from": "contacts/101", "to": "companies/202", "labels": ["manager"]},
 //!                    {"from": "contacts/101", "to": "companies/203"}]
-//! }]}
+//! }],
+//!  "apps": [{"appId": 7, "clientSecret": "s3cret", "developerApiKey": "dev-key", "portals": [1],
+//!            "webhooks": {"targetUrl": "http://127.0.0.1:9000/hook", "maxConcurrentRequests": 5,
+//!                         "subscriptions": [{"eventType": "contact.associationChange"}]}}]}
 //! ```
 
 use crate::portals::{all_scopes, check_scopes};
 use crate::AdminToken;
 use assocd_api::ApiError;
+use assocd_core::apps::{
+    self as apps, check_app_id, check_max_concurrent, check_secret, check_target_url,
+    new_subscription,
+};
 use assocd_core::fixture::{
-    entry_path, Fixture, FixtureAssociation, FixtureLimit, FixtureToken, PortalFixture, TypeRef,
+    app_path, entry_path, AppFixture, Fixture, FixtureAssociation, FixtureLimit, FixtureToken,
+    PortalFixture, TypeRef,
 };
 use assocd_core::records::parse_record_id;
 use assocd_core::token::hash_secret;
@@ -32,7 +40,42 @@ use utoipa::ToSchema;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FixtureDoc {
-    pub portals: Vec<PortalDoc>,
+    /// At least one of `portals` and `apps` must be present.
+    pub portals: Option<Vec<PortalDoc>>,
+    pub apps: Option<Vec<AppDoc>>,
+}
+
+/// An app: its secret and developer API key of your choosing, the portals that installed it,
+/// and optionally its webhook settings and subscriptions.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AppDoc {
+    pub app_id: i64,
+    pub client_secret: String,
+    pub developer_api_key: String,
+    #[serde(default)]
+    pub portals: Vec<PortalId>,
+    pub webhooks: Option<WebhooksDoc>,
+}
+
+/// An app's webhook target and subscriptions (`maxConcurrentRequests` 10 when absent).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WebhooksDoc {
+    pub target_url: Option<String>,
+    pub max_concurrent_requests: Option<i64>,
+    #[serde(default)]
+    pub subscriptions: Vec<SubscriptionDoc>,
+}
+
+/// A subscription; `active` defaults to true.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SubscriptionDoc {
+    pub event_type: String,
+    pub object_type_id: Option<String>,
+    pub property_name: Option<String>,
+    pub active: Option<bool>,
 }
 
 /// The state of one portal.
@@ -142,8 +185,14 @@ impl FixtureDoc {
     /// The fixture this document describes. `admin` is the control plane's token: a fixture
     /// may not turn it into a portal token.
     pub fn into_fixture(self, admin: Option<&AdminToken>) -> Result<Fixture, ApiError> {
-        let mut portals = Vec::with_capacity(self.portals.len());
-        for (pi, p) in self.portals.into_iter().enumerate() {
+        if self.portals.is_none() && self.apps.is_none() {
+            return Err(ApiError::invalid(
+                "A fixture document needs `portals`, `apps` or both",
+            ));
+        }
+        let docs = self.portals.unwrap_or_default();
+        let mut portals = Vec::with_capacity(docs.len());
+        for (pi, p) in docs.into_iter().enumerate() {
             if p.portal_id <= 0 {
                 return Err(bad(
                     &format!("portals[{pi}]"),
@@ -228,6 +277,53 @@ impl FixtureDoc {
             }
             portals.push(out);
         }
-        Ok(Fixture { portals })
+        let apps = self
+            .apps
+            .unwrap_or_default()
+            .into_iter()
+            .enumerate()
+            .map(|(i, a)| a.into_fixture(&app_path(i)))
+            .collect::<Result<_, _>>()?;
+        Ok(Fixture { portals, apps })
+    }
+}
+
+impl AppDoc {
+    fn into_fixture(self, path: &str) -> Result<AppFixture, ApiError> {
+        check_app_id(self.app_id).map_err(|m| bad(path, m))?;
+        check_secret("clientSecret", &self.client_secret).map_err(|(_, m)| bad(path, m))?;
+        check_secret("developerApiKey", &self.developer_api_key).map_err(|(_, m)| bad(path, m))?;
+        if let Some(p) = self.portals.iter().find(|p| **p <= 0) {
+            return Err(bad(path, format!("portal {p} must be a positive integer")));
+        }
+        let (mut settings, mut subscriptions) = (None, Vec::new());
+        if let Some(w) = self.webhooks {
+            let max = w
+                .max_concurrent_requests
+                .unwrap_or(apps::DEFAULT_MAX_CONCURRENT);
+            check_max_concurrent(max).map_err(|m| bad(path, m))?;
+            if let Some(url) = w.target_url {
+                check_target_url(&url).map_err(|m| bad(path, m))?;
+                settings = Some((url, max));
+            }
+            for (i, s) in w.subscriptions.into_iter().enumerate() {
+                let sub = new_subscription(
+                    &s.event_type,
+                    s.object_type_id.as_deref(),
+                    s.property_name.as_deref(),
+                    s.active.unwrap_or(true),
+                )
+                .map_err(|(_, m)| bad(&format!("{path}.webhooks.subscriptions[{i}]"), m))?;
+                subscriptions.push(sub);
+            }
+        }
+        Ok(AppFixture {
+            app_id: self.app_id,
+            client_secret: self.client_secret,
+            key_hash: hash_secret(&self.developer_api_key),
+            portals: self.portals,
+            settings,
+            subscriptions,
+        })
     }
 }

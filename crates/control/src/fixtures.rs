@@ -23,6 +23,8 @@ pub(crate) struct Created {
     limits: u64,
     /// Record pairs newly associated.
     associations: u64,
+    /// Apps created.
+    apps: u64,
 }
 
 impl From<FixtureSummary> for Created {
@@ -33,6 +35,7 @@ impl From<FixtureSummary> for Created {
             labels: s.labels,
             limits: s.limits,
             associations: s.associations,
+            apps: s.apps,
         }
     }
 }

@@ -7,6 +7,7 @@
 //! answer 404.
 
 mod access;
+pub mod apps;
 mod clock;
 mod faults;
 pub mod fixture_doc;
@@ -68,6 +69,12 @@ pub fn router(state: ControlState) -> Router {
         )
         .route("/_assocd/reset", post(portals::reset_all))
         .route("/_assocd/fixtures", post(fixtures::apply))
+        .route("/_assocd/apps", get(apps::list).post(apps::create))
+        .route("/_assocd/apps/{appId}", get(apps::get).delete(apps::delete))
+        .route(
+            "/_assocd/apps/{appId}/portals/{portalId}",
+            axum::routing::put(apps::install).delete(apps::uninstall),
+        )
         .route(
             "/_assocd/requests",
             get(requests::list).delete(requests::clear),

@@ -1,7 +1,7 @@
 //! The control plane's own OpenAPI document (`GET /_assocd/openapi.json`), generated from the
 //! handlers' annotations; HubSpot's routes are in `/openapi.json`, never here.
 
-use crate::{clock, faults, fixture_doc, fixtures, health, portals, rate_limits, requests};
+use crate::{apps, clock, faults, fixture_doc, fixtures, health, portals, rate_limits, requests};
 use axum::http::StatusCode;
 use axum::response::Response;
 use std::sync::LazyLock;
@@ -25,12 +25,13 @@ impl Modify for AdminAuth {
 #[openapi(
     info(
         title = "assocd control plane",
-        description = "assocd's own API under /_assocd/: portals on demand, reset, fixtures, the request journal, a frozen clock, per-portal rate limits and fault injection. Every route but /_assocd/health needs the admin token (Bearer). Errors use HubSpot's error body."
+        description = "assocd's own API under /_assocd/: portals on demand, reset, fixtures, apps, the request journal, a frozen clock, per-portal rate limits and fault injection. Every route but /_assocd/health needs the admin token (Bearer). Errors use HubSpot's error body."
     ),
     paths(
         health::get,
         portals::create, portals::list, portals::reset, portals::delete, portals::reset_all,
         fixtures::apply,
+        apps::create, apps::list, apps::get, apps::delete, apps::install, apps::uninstall,
         requests::list, requests::clear,
         clock::get, clock::put, clock::delete,
         rate_limits::get, rate_limits::put,
@@ -40,6 +41,8 @@ impl Modify for AdminAuth {
         fixture_doc::FixtureDoc, fixture_doc::PortalDoc, fixture_doc::TokenDoc,
         fixture_doc::LabelDoc, fixture_doc::LimitDoc, fixture_doc::AssociationDoc,
         fixture_doc::TypeDoc, rate_limits::RateLimitsDoc, faults::MatchDoc, faults::ActionDoc,
+        fixture_doc::AppDoc, fixture_doc::WebhooksDoc,
+        fixture_doc::SubscriptionDoc,
     )),
     modifiers(&AdminAuth),
 )]

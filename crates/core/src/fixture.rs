@@ -3,13 +3,30 @@
 //! business. Labels are named by their internal `name`, never by the type ids assocd assigns,
 //! so one fixture applies to any database; built-in types by category and type id.
 
+use crate::apps::{AppId, NewSubscription};
 use crate::rate_limit::RateLimitSetting;
 use crate::{Category, NewLabel, Pair, PortalId, RecordId, TypeId};
 
-/// A whole fixture document.
+/// A whole fixture document: portals first, then apps.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Fixture {
     pub portals: Vec<PortalFixture>,
+    pub apps: Vec<AppFixture>,
+}
+
+/// An app with its installs and, optionally, its webhook settings and subscriptions. An app
+/// already stored must have the same secret and key; missing installs and subscriptions are
+/// added, settings are set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppFixture {
+    pub app_id: AppId,
+    pub client_secret: String,
+    /// SHA-256 of the developer API key.
+    pub key_hash: String,
+    pub portals: Vec<PortalId>,
+    /// `(targetUrl, maxConcurrentRequests)`.
+    pub settings: Option<(String, i64)>,
+    pub subscriptions: Vec<NewSubscription>,
 }
 
 /// The state of one portal. Entries apply in document order: tokens, labels, limits,
@@ -68,10 +85,17 @@ pub struct FixtureSummary {
     pub limits: u64,
     /// Record pairs associated that were not associated before.
     pub associations: u64,
+    /// Apps created.
+    pub apps: u64,
 }
 
 /// The path of an entry in the document, as error messages name it:
 /// `portals[0].associations[3]`.
 pub fn entry_path(portal_index: usize, list: &str, index: usize) -> String {
     format!("portals[{portal_index}].{list}[{index}]")
+}
+
+/// The path of an app entry: `apps[1]`.
+pub fn app_path(index: usize) -> String {
+    format!("apps[{index}]")
 }

@@ -1,6 +1,7 @@
 //! Domain model of assocd: object types, association types (built-in and user labels),
 //! limits, record associations, errors, and the storage traits. No HTTP and no SQL here.
 
+pub mod apps;
 pub mod builtin;
 pub mod clock;
 pub mod dump;

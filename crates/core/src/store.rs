@@ -3,6 +3,9 @@
 //! view of stored data are pure functions in this crate (`limits`), called by the store inside
 //! its transaction so every backend applies them identically.
 
+use crate::apps::{
+    App, AppId, NewApp, NewSubscription, Subscription, SubscriptionId, WebhookSettings,
+};
 use crate::fixture::{Fixture, FixtureSummary};
 use crate::limits::{LimitInput, PurgeInput};
 use crate::rate_limit::RateLimitSetting;
@@ -186,6 +189,63 @@ pub trait RateLimitStore: Send + Sync {
     ) -> Result<Vec<RemoteHits>>;
 }
 
+/// Apps (the control plane's `/_assocd/apps`) and where they are installed.
+#[async_trait]
+pub trait AppStore: Send + Sync {
+    /// Creates an app (a fresh id when none is given) and installs it in its portals, which are
+    /// registered when new. An id or developer key already in use is a conflict.
+    async fn create_app(&self, app: &NewApp) -> Result<App>;
+    /// Every app, in id order.
+    async fn list_apps(&self) -> Result<Vec<App>>;
+    async fn get_app(&self, app_id: AppId) -> Result<Option<App>>;
+    /// Removes the app, its installs, settings, subscriptions and pending deliveries; false
+    /// when there is no such app.
+    async fn delete_app(&self, app_id: AppId) -> Result<bool>;
+    /// Installs the app in a portal (registered when new); `None` when there is no such app,
+    /// else whether the install is new.
+    async fn install_app(&self, app_id: AppId, portal: PortalId) -> Result<Option<bool>>;
+    /// Uninstalls the app from a portal and drops its pending deliveries there; `None` when
+    /// there is no such app, else whether it was installed.
+    async fn uninstall_app(&self, app_id: AppId, portal: PortalId) -> Result<Option<bool>>;
+    /// The app whose developer API key hashes to `key_hash`.
+    async fn app_for_key(&self, key_hash: &str) -> Result<Option<AppId>>;
+}
+
+/// An app's webhook settings and subscriptions (HubSpot's `/webhooks/v3/{appId}/...`).
+#[async_trait]
+pub trait WebhookStore: Send + Sync {
+    async fn webhook_settings(&self, app_id: AppId) -> Result<Option<WebhookSettings>>;
+    /// Creates or replaces the settings (keeping `createdAt`).
+    async fn put_webhook_settings(
+        &self,
+        app_id: AppId,
+        target_url: &str,
+        max_concurrent_requests: i64,
+    ) -> Result<WebhookSettings>;
+    /// false when the app had no settings.
+    async fn delete_webhook_settings(&self, app_id: AppId) -> Result<bool>;
+    /// The app's subscriptions in id order.
+    async fn list_subscriptions(&self, app_id: AppId) -> Result<Vec<Subscription>>;
+    /// Creates a subscription: the same event type, object type and property twice is a
+    /// conflict; more than `MAX_SUBSCRIPTIONS_PER_APP` a validation error.
+    async fn create_subscription(
+        &self,
+        app_id: AppId,
+        new: &NewSubscription,
+    ) -> Result<Subscription>;
+    async fn subscription(&self, app_id: AppId, id: SubscriptionId)
+        -> Result<Option<Subscription>>;
+    /// Sets `active` on each subscription, in order, in one transaction; an unknown id is that
+    /// input's `NotFound`.
+    async fn set_subscriptions_active(
+        &self,
+        app_id: AppId,
+        changes: &[(SubscriptionId, bool)],
+    ) -> Result<Vec<Result<Subscription>>>;
+    /// false when the app has no such subscription.
+    async fn delete_subscription(&self, app_id: AppId, id: SubscriptionId) -> Result<bool>;
+}
+
 /// Whether the database can serve: for health and readiness checks.
 #[async_trait]
 pub trait StoreHealth: Send + Sync {
@@ -197,7 +257,15 @@ pub trait StoreHealth: Send + Sync {
 
 /// Everything assocd stores.
 pub trait Store:
-    TokenStore + LabelStore + LimitStore + AssociationStore + PortalStore + RateLimitStore + StoreHealth
+    TokenStore
+    + LabelStore
+    + LimitStore
+    + AssociationStore
+    + PortalStore
+    + RateLimitStore
+    + AppStore
+    + WebhookStore
+    + StoreHealth
 {
 }
 impl<T> Store for T where
@@ -207,6 +275,8 @@ impl<T> Store for T where
         + AssociationStore
         + PortalStore
         + RateLimitStore
+        + AppStore
+        + WebhookStore
         + StoreHealth
 {
 }

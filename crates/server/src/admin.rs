@@ -58,14 +58,15 @@ pub async fn fixtures(cmd: FixturesCommand) -> anyhow::Result<()> {
             let store = open_store(&db.database, &db.options()).await?;
             let s = apply_fixture_file(&store, &file, None, max_association_limit).await?;
             println!(
-                "applied {} to {}: created {} portal(s), {} token(s), {} label(s), {} limit(s), {} association(s)",
+                "applied {} to {}: created {} portal(s), {} token(s), {} label(s), {} limit(s), {} association(s), {} app(s)",
                 file.display(),
                 redact(&db.database),
                 s.portals,
                 s.tokens,
                 s.labels,
                 s.limits,
-                s.associations
+                s.associations,
+                s.apps
             );
         }
     }

@@ -9,8 +9,10 @@ use crate::associations::{apply_batch, read_link_rows};
 use crate::labels::{create_in, label_from_row, LABEL_COLUMNS};
 use crate::tokens::{put_in, register_portal};
 use crate::{write_tx, Backend, SqlStore, TxError};
+use assocd_core::apps::NewApp;
 use assocd_core::fixture::{
-    entry_path, Fixture, FixtureAssociation, FixtureSummary, PortalFixture, TypeRef,
+    app_path, entry_path, AppFixture, Fixture, FixtureAssociation, FixtureSummary, PortalFixture,
+    TypeRef,
 };
 use assocd_core::limits::LimitInput;
 use assocd_core::records::{EditOp, LinkEdit, TypeKey};
@@ -39,6 +41,9 @@ pub(crate) async fn apply(
                 &mut summary,
             )
             .await?;
+        }
+        for (index, app) in fixture.apps.iter().enumerate() {
+            summary.apps += u64::from(apply_app(&mut tx, index, app, now).await?);
         }
         summary
     })
@@ -273,4 +278,61 @@ async fn resolve(
                 })
         }
     }
+}
+
+/// Applies one app entry; whether the app was created. A stored app of that id must have the
+/// same secret and key; missing installs and subscriptions are added and settings set.
+async fn apply_app(
+    conn: &mut AnyConnection,
+    index: usize,
+    a: &AppFixture,
+    now: i64,
+) -> Result<bool, TxError> {
+    let path = || app_path(index);
+    let created = match crate::apps::app_in(conn, a.app_id).await? {
+        None => {
+            let new = NewApp {
+                app_id: Some(a.app_id),
+                client_secret: a.client_secret.clone(),
+                key_hash: a.key_hash.clone(),
+                portals: a.portals.clone(),
+            };
+            crate::apps::create_in(conn, &new, now)
+                .await
+                .map_err(|e| at(path(), e))?;
+            true
+        }
+        Some(stored) => {
+            let key = crate::apps::key_hash_of(conn, a.app_id).await?;
+            if stored.client_secret != a.client_secret || key.as_deref() != Some(&a.key_hash) {
+                return Err(bad(
+                    path(),
+                    format!(
+                        "app {} already exists with another clientSecret or developerApiKey",
+                        a.app_id
+                    ),
+                ));
+            }
+            for portal in &a.portals {
+                crate::apps::install_in(conn, a.app_id, *portal, now).await?;
+            }
+            false
+        }
+    };
+    if let Some((url, max)) = &a.settings {
+        crate::webhooks::put_settings_in(conn, a.app_id, url, *max, now)
+            .await
+            .map_err(|e| at(path(), e))?;
+    }
+    for (i, sub) in a.subscriptions.iter().enumerate() {
+        if crate::webhooks::same_subscription(conn, a.app_id, sub)
+            .await?
+            .is_none()
+        {
+            crate::webhooks::create_subscription_in(conn, a.app_id, sub, now)
+                .await
+                .map_err(|e| at(format!("{}.subscriptions[{i}]", path()), e))?;
+        }
+    }
+    Ok(created)
 }

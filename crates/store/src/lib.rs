@@ -8,6 +8,7 @@
 //! transaction retried on serialization failures, so no rule depends on row locks or on state
 //! held in one process.
 
+mod apps;
 mod associations;
 mod dump;
 mod fixtures;
@@ -18,6 +19,7 @@ mod portals;
 mod rate_limits;
 mod read;
 mod tokens;
+mod webhooks;
 
 use assocd_core::{Clock, Error, ErrorKind};
 use sqlx::any::{AnyPoolOptions, AnyRow};

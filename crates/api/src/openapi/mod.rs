@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use std::sync::LazyLock;
 
-mod models;
+pub(crate) mod models;
 use models::{int, models, reference, string};
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
 use utoipa::openapi::request_body::RequestBodyBuilder;
@@ -422,12 +422,13 @@ fn build() -> OpenApi {
         "bearer",
         SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
     );
+    crate::webhooks::openapi::add(&mut paths, &mut components);
     OpenApiBuilder::new()
         .info(
             InfoBuilder::new()
                 .title("assocd: HubSpot CRM Associations v4 API")
                 .version(env!("CARGO_PKG_VERSION"))
-                .description(Some("Every route assocd serves. Families share semantics and differ only in the success codes listed per path."))
+                .description(Some("Every route assocd serves: the Associations v4 API on every path family (families share semantics and differ only in the success codes listed per path) and the webhooks v3 management API."))
                 .build(),
         )
         .paths(paths)

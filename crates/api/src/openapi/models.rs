@@ -5,7 +5,7 @@
 use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::{Ref, RefOr};
 
-pub(super) fn string() -> RefOr<Schema> {
+pub(crate) fn string() -> RefOr<Schema> {
     ObjectBuilder::new()
         .schema_type(SchemaType::new(Type::String))
         .into()
@@ -17,7 +17,7 @@ fn nullable_string() -> RefOr<Schema> {
         .into()
 }
 
-pub(super) fn int(format: &str) -> RefOr<Schema> {
+pub(crate) fn int(format: &str) -> RefOr<Schema> {
     let f = if format == "int64" {
         utoipa::openapi::KnownFormat::Int64
     } else {
@@ -28,10 +28,10 @@ pub(super) fn int(format: &str) -> RefOr<Schema> {
         .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(f)))
         .into()
 }
-pub(super) fn reference(name: &str) -> RefOr<Schema> {
+pub(crate) fn reference(name: &str) -> RefOr<Schema> {
     Ref::from_schema_name(name).into()
 }
-fn array(of: RefOr<Schema>) -> RefOr<Schema> {
+pub(crate) fn array(of: RefOr<Schema>) -> RefOr<Schema> {
     ArrayBuilder::new().items(of).into()
 }
 fn map_of(values: RefOr<Schema>) -> RefOr<Schema> {
@@ -41,7 +41,7 @@ fn map_of(values: RefOr<Schema>) -> RefOr<Schema> {
 }
 
 /// An object with `(name, schema, required)` fields.
-fn object(fields: Vec<(&str, RefOr<Schema>, bool)>) -> RefOr<Schema> {
+pub(crate) fn object(fields: Vec<(&str, RefOr<Schema>, bool)>) -> RefOr<Schema> {
     let mut b = ObjectBuilder::new();
     for (name, schema, required) in fields {
         b = b.property(name, schema);
@@ -52,7 +52,7 @@ fn object(fields: Vec<(&str, RefOr<Schema>, bool)>) -> RefOr<Schema> {
     b.into()
 }
 
-fn batch_envelope(results: RefOr<Schema>, with_errors: bool) -> RefOr<Schema> {
+pub(crate) fn batch_envelope(results: RefOr<Schema>, with_errors: bool) -> RefOr<Schema> {
     let mut fields = vec![
         ("status", string(), true),
         ("results", array(results), true),

@@ -2,6 +2,7 @@
 //! frozen clock.
 
 mod access;
+pub mod apps;
 mod clock;
 mod fixtures;
 mod journal;

@@ -306,13 +306,21 @@ async fn every_documented_operation_is_routed() {
             .replace("{objectId}", "1")
             .replace("{fromObjectId}", "1")
             .replace("{toObjectId}", "2")
-            .replace("{userId}", "1");
+            .replace("{userId}", "1")
+            .replace("{appId}", "1")
+            .replace("{subscriptionId}", "1");
+        // The webhooks management API takes a developer key (`hapikey`), not a bearer token.
+        let refused = if path.starts_with("/webhooks/") {
+            401
+        } else {
+            403
+        };
         for method in item.as_object().unwrap().keys() {
             let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let a = app
                 .call(m, &concrete, Some(NO_SCOPE_TOKEN), Some(&json!({})))
                 .await;
-            assert_eq!(a.status, 403, "{method} {concrete}: {}", a.text);
+            assert_eq!(a.status, refused, "{method} {concrete}: {}", a.text);
             checked += 1;
         }
     }

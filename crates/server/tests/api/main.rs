@@ -15,3 +15,4 @@ mod labels;
 mod limits;
 mod records;
 mod server_process;
+mod webhooks;

@@ -50,7 +50,7 @@ async fn a_fixture_creates_its_state_and_applying_it_again_changes_nothing() {
     assert_eq!(a.status, 200, "{}", a.text);
     assert_eq!(
         a.body,
-        json!({"portals": 1, "tokens": 1, "labels": 1, "limits": 2, "associations": 3})
+        json!({"portals": 1, "tokens": 1, "labels": 1, "limits": 2, "associations": 3, "apps": 0})
     );
     let before = state(&app).await;
     let (labels, limits, assoc, deals) = &before;
@@ -96,7 +96,7 @@ async fn a_fixture_creates_its_state_and_applying_it_again_changes_nothing() {
     assert_eq!(again.status, 200, "{}", again.text);
     assert_eq!(
         again.body,
-        json!({"portals": 0, "tokens": 0, "labels": 0, "limits": 0, "associations": 0})
+        json!({"portals": 0, "tokens": 0, "labels": 0, "limits": 0, "associations": 0, "apps": 0})
     );
     assert_eq!(state(&app).await, before);
 }

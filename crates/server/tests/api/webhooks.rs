@@ -1,0 +1,4 @@
+//! Association change events as HubSpot's webhooks: the management API (`/webhooks/v3/...`
+//! with a developer key), the events, and their delivery.
+
+mod management;
