@@ -3,7 +3,8 @@
 #   1. unit tests, the black-box HTTP suite on SQLite, and the multi-process tests (replicas,
 #      export/import, store backends) on PostgreSQL;
 #   2. the black-box suite again on PostgreSQL;
-#   3. the conformance suites with HubSpot's official Python and Node clients, on both backends;
+#   3. the conformance suites with HubSpot's official Python and Node clients, on both backends,
+#      and the pytest and Vitest recipes of docs/testing.md;
 #   4. Schemathesis from each of HubSpot's association documents and from assocd's own
 #      /openapi.json (SQLite), then the check that docs/coverage.md is up to date.
 # PostgreSQL: $ASSOCD_TEST_POSTGRES_URL, else 127.0.0.1:5432, else a throwaway server that
@@ -44,6 +45,9 @@ fi
 
 step "conformance suites (official HubSpot clients, SQLite)"
 scripts/conformance.sh
+
+step "docs/testing.md recipes (pytest and Vitest, as written there)"
+scripts/recipes.sh
 if [ -z "${SKIP_POSTGRES:-}" ]; then
   step "conformance suites (official HubSpot clients, PostgreSQL)"
   # A fresh database of their own, so the run starts from an empty schema.
@@ -64,5 +68,5 @@ scripts/bench-smoke.sh
 step "all tests passed"
 # One closing line over every runner: cargo's "test result" lines and the conformance summaries.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
-     /^(conformance|schemathesis): [0-9]+ passed, [0-9]+ failed/ { p += $2; f += $4 }
+     /^(conformance|schemathesis|recipes): [0-9]+ passed, [0-9]+ failed/ { p += $2; f += $4 }
      END { printf "summary: %d passed, %d failed\n", p, f }' "$LOG"

@@ -3,6 +3,7 @@
 
 mod access;
 pub mod apps;
+mod cli;
 mod clock;
 mod fixtures;
 mod journal;

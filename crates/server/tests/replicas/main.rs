@@ -7,6 +7,7 @@
 mod support;
 
 mod concurrency;
+mod control;
 mod migrations;
 mod outage;
 

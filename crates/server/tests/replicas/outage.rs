@@ -95,6 +95,11 @@ async fn database_outage_answers_503_fast_and_recovers_with_every_acknowledged_w
         "reads answer 503 while the database is down\n{}",
         server.log()
     );
+    // The control plane's health says so, in its own shape.
+    let (status, health) = server.call(Method::GET, "/_assocd/health", None).await;
+    assert_eq!(status, 503, "{health}");
+    assert_eq!(health["status"], "unavailable");
+    assert_eq!(health["database"], "postgres");
     tokio::time::sleep(Duration::from_secs(3).saturating_sub(down.elapsed())).await;
     pg.start().expect("restart PostgreSQL");
     let back = Instant::now();
@@ -111,6 +116,8 @@ async fn database_outage_answers_503_fast_and_recovers_with_every_acknowledged_w
     })
     .await;
     assert!(recovered, "the server recovers by itself\n{}", server.log());
+    let (status, health) = server.call(Method::GET, "/_assocd/health", None).await;
+    assert_eq!((status, &health["status"]), (200, &json!("ok")), "{health}");
     eprintln!(
         "recovered {:?} after the database came back",
         back.elapsed()
