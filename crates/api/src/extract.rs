@@ -3,6 +3,7 @@
 
 use crate::error::ApiError;
 use crate::layers::auth::{bearer_secret, Authenticated};
+use crate::layers::RequestMeta;
 use crate::{AppState, Family};
 use assocd_core::scopes::{self, Operation};
 use assocd_core::token::{hash_secret, TokenInfo};
@@ -11,6 +12,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
+use std::sync::Arc;
 
 /// The authenticated caller. Scopes are checked per operation by `authorize`.
 pub struct Caller {
@@ -41,11 +43,16 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let family = parts
+        // Every route of HubSpot's API is classified by `layers::context` from the operation
+        // table; a handler reached without a family is a route missing from that table.
+        let Some(family) = parts
             .extensions
-            .get::<Family>()
-            .copied()
-            .unwrap_or(Family::Legacy);
+            .get::<Arc<RequestMeta>>()
+            .and_then(|m| m.family)
+        else {
+            tracing::error!(path = %parts.uri.path(), "route missing from the operation table");
+            return Err(ApiError::Internal);
+        };
         if let Some(auth) = parts.extensions.get::<Authenticated>() {
             return Ok(Caller {
                 token: auth.0.clone(),

@@ -19,7 +19,7 @@ pub mod wire;
 use assocd_core::store::Store;
 use assocd_core::Clock;
 use axum::routing::get;
-use axum::{Extension, Router};
+use axum::Router;
 use layers::journal::Journal;
 use std::sync::Arc;
 
@@ -144,48 +144,36 @@ impl Family {
     }
 }
 
-/// HubSpot's routes on every path family.
+/// HubSpot's routes on every path family. Handlers learn the family from the request's
+/// classification (`layers::context`), not from the router.
 fn hubspot_routes() -> Router<AppState> {
     let schema = || labels::routes().merge(limits::routes());
     // Record routes are served on the legacy and dated families; HubSpot documents the
     // `/crm/associations/v4` spelling for schema endpoints only.
     let associations = || schema().merge(records::batch_routes());
     let mut app: Router<AppState> = Router::new()
-        .nest(
-            "/crm/v4/associations",
-            associations().layer(Extension(Family::Legacy)),
-        )
-        .nest(
-            "/crm/v4/objects",
-            records::object_routes(Family::Legacy).layer(Extension(Family::Legacy)),
-        )
-        .nest(
-            "/crm/associations/v4",
-            schema().layer(Extension(Family::LegacyAlt)),
-        );
+        .nest("/crm/v4/associations", associations())
+        .nest("/crm/v4/objects", records::object_routes(Family::Legacy))
+        .nest("/crm/associations/v4", schema());
     for v in VERSIONS {
-        let family = Extension(Family::Dated(v));
         app = app
-            .nest(
-                &format!("/crm/associations/{v}"),
-                associations().layer(family),
-            )
+            .nest(&format!("/crm/associations/{v}"), associations())
             .nest(
                 &format!("/crm/objects/{v}"),
-                records::object_routes(Family::Dated(v)).layer(family),
+                records::object_routes(Family::Dated(v)),
             );
     }
     app.merge(webhooks::routes())
 }
 
-/// Every route of HubSpot's API (unknown paths included) inside the envelope layers, beside
-/// assocd's own `/healthz` and `/openapi.json`, which stay outside it. The server adds the
-/// control plane and `middleware::outer`.
+/// assocd's own `/healthz` and `/openapi.json`, and everything else (HubSpot's API, unknown
+/// paths included) inside the envelope of layers. The server adds the control plane and
+/// `middleware::outer`.
 pub fn router(state: AppState) -> Router {
     let hubspot = middleware::envelope(hubspot_routes(), &state);
-    let own = Router::new()
+    Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/openapi.json", get(openapi::serve))
-        .layer(axum::middleware::from_fn(middleware::headers));
-    hubspot.merge(own).with_state(state)
+        .layer(axum::middleware::from_fn(middleware::headers))
+        .fallback_service(hubspot)
 }

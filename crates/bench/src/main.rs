@@ -13,6 +13,7 @@ macro_rules! note {
 mod ceiling;
 mod dataset;
 mod load;
+mod overhead;
 mod pg;
 mod report;
 mod run;
@@ -227,7 +228,13 @@ fn bench(mode: &'static str, o: Opts) -> anyhow::Result<()> {
         .iter()
         .flat_map(|b| b.scenarios.iter().flat_map(|s| s.runs.iter()))
         .map(|r| r.all_errors())
-        .sum();
+        .sum::<u64>()
+        + report
+            .backends
+            .iter()
+            .flat_map(|b| b.overhead.iter())
+            .map(|p| p.errors())
+            .sum::<u64>();
     let failures = report
         .backends
         .iter()

@@ -79,6 +79,8 @@ pub struct BackendResult {
     pub notes: Vec<String>,
     /// Why the pass on this backend stopped early.
     pub failure: Option<String>,
+    /// What each switchable feature costs R1 (`overhead`).
+    pub overhead: Vec<crate::overhead::PairResult>,
 }
 
 impl BackendResult {
@@ -161,13 +163,24 @@ impl Database {
 }
 
 fn start_assocd(cfg: &Config, db: &Database, log: &str) -> anyhow::Result<Server> {
+    start_assocd_with(cfg, db, log, &[])
+}
+
+/// Starts assocd on `db` with `extra` flags after the usual ones.
+pub fn start_assocd_with(
+    cfg: &Config,
+    db: &Database,
+    log: &str,
+    extra: &[&str],
+) -> anyhow::Result<Server> {
     let addr: SocketAddr = ([127, 0, 0, 1], free_port()?).into();
     let probe = Probe {
         path: S1_PATH.into(),
         token: Some(cfg.token.to_string()),
         want: 200,
     };
-    let cmd = assocd_command(&cfg.assocd, &db.url(), addr, &cfg.token);
+    let mut cmd = assocd_command(&cfg.assocd, &db.url(), addr, &cfg.token);
+    cmd.args(extra);
     Server::start(
         cmd,
         addr,
@@ -292,6 +305,9 @@ pub async fn backend(
     out.stored = out.associations + (scenarios::r5_sent() - r5_before);
     server.stop()?;
     note!("{name}: scenarios done, assocd stopped");
+    if out.associations > 0 {
+        out.overhead = crate::overhead::measure(cfg, name, db, out.associations).await?;
+    }
 
     let (bytes, note) = match db {
         Database::Sqlite(p) => (

@@ -63,13 +63,13 @@ fn entry_json(e: &Entry) -> JournalEntry {
             .map(timestamp)
             .unwrap_or_default(),
         portal_id: e.portal_id,
-        method: e.method.clone(),
-        path: e.path.clone(),
-        query: e.query.clone(),
+        method: e.method.to_string(),
+        path: e.path().to_string(),
+        query: e.query().map(str::to_string),
         operation: e.operation.map(Operation::as_str),
         status: e.status,
         duration_micros: e.duration_micros,
-        correlation_id: e.correlation_id.clone(),
+        correlation_id: e.correlation_id().map(str::to_string),
         request_body: body_value(&e.request_body),
         response_body: body_value(&e.response_body),
         truncated: e.request_body.truncated || e.response_body.truncated,
@@ -118,11 +118,7 @@ pub(crate) async fn list(
         status: number("status", arg("status"))?,
         limit: number("limit", arg("limit"))?.unwrap_or(DEFAULT_LIMIT),
     };
-    let results = journal
-        .read(&filter)
-        .iter()
-        .map(|e| entry_json(e))
-        .collect();
+    let results = journal.read(&filter).iter().map(entry_json).collect();
     Ok(json(StatusCode::OK, &JournalPage { results }))
 }
 

@@ -8,8 +8,10 @@ use super::RequestMeta;
 use crate::error::ApiError;
 use assocd_core::scopes::Operation;
 use assocd_core::{Clock, PortalId};
+use axum::body::HttpBody;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::collections::VecDeque;
@@ -18,22 +20,36 @@ use std::sync::{Arc, Mutex};
 /// Longest body kept per entry.
 pub const MAX_BODY: usize = 64 * 1024;
 
-/// One recorded request and its answer.
+/// One recorded request and its answer. Method, URI and header value are kept as the request
+/// carried them (shared buffers, no copies on the request path).
 #[derive(Debug, Clone)]
 pub struct Entry {
     /// Increases by one per recorded request in this process.
     pub id: u64,
     pub at_ms: i64,
     pub portal_id: Option<PortalId>,
-    pub method: String,
-    pub path: String,
-    pub query: Option<String>,
+    pub method: Method,
+    pub uri: Uri,
     pub operation: Option<Operation>,
     pub status: u16,
     pub duration_micros: u64,
-    pub correlation_id: Option<String>,
+    pub correlation_id: Option<HeaderValue>,
     pub request_body: Captured,
     pub response_body: Captured,
+}
+
+impl Entry {
+    pub fn path(&self) -> &str {
+        self.uri.path()
+    }
+
+    pub fn query(&self) -> Option<&str> {
+        self.uri.query()
+    }
+
+    pub fn correlation_id(&self) -> Option<&str> {
+        self.correlation_id.as_ref().and_then(|v| v.to_str().ok())
+    }
 }
 
 /// A recorded body: at most `MAX_BODY` bytes, and whether more were cut off.
@@ -81,7 +97,7 @@ pub struct Journal {
 #[derive(Default)]
 struct Ring {
     next_id: u64,
-    entries: VecDeque<Arc<Entry>>,
+    entries: VecDeque<Entry>,
 }
 
 impl Journal {
@@ -105,11 +121,11 @@ impl Journal {
         if ring.entries.len() == self.capacity {
             ring.entries.pop_front();
         }
-        ring.entries.push_back(Arc::new(entry));
+        ring.entries.push_back(entry);
     }
 
     /// Matching entries, newest first.
-    pub fn read(&self, filter: &Filter) -> Vec<Arc<Entry>> {
+    pub fn read(&self, filter: &Filter) -> Vec<Entry> {
         let ring = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         ring.entries
             .iter()
@@ -140,43 +156,64 @@ pub async fn layer(State(journal): State<Arc<Journal>>, req: Request, next: Next
     let at_ms = journal.clock.now_ms();
     let started = std::time::Instant::now();
     let (parts, body) = req.into_parts();
-    let method = parts.method.to_string();
-    let path = parts.uri.path().to_string();
-    let query = parts.uri.query().map(str::to_string);
-    let (request_bytes, res) = match axum::body::to_bytes(body, journal.body_limit).await {
-        Ok(bytes) => {
-            let req = Request::from_parts(parts, Body::from(bytes.clone()));
-            (bytes, next.run(req).await)
-        }
-        // Over the body limit (or a broken upload): the answer the handler would have given.
-        Err(_) => {
-            let mut res = ApiError::PayloadTooLarge.into_response();
-            crate::middleware::set_correlation_header(&mut res);
-            (Bytes::new(), res)
+    let (method, uri) = (parts.method.clone(), parts.uri.clone());
+    let (request_bytes, res) = if body.size_hint().exact() == Some(0) {
+        // Nothing to read (GET, DELETE): the request goes on as it came.
+        (
+            Bytes::new(),
+            next.run(Request::from_parts(parts, body)).await,
+        )
+    } else {
+        match axum::body::to_bytes(body, journal.body_limit).await {
+            Ok(bytes) => {
+                let req = Request::from_parts(parts, Body::from(bytes.clone()));
+                (bytes, next.run(req).await)
+            }
+            // Over the body limit (or a broken upload): the answer the handler would have given.
+            Err(_) => {
+                let mut res = ApiError::PayloadTooLarge.into_response();
+                crate::middleware::set_correlation_header(&mut res);
+                (Bytes::new(), res)
+            }
         }
     };
     let (res_parts, res_body) = res.into_parts();
-    let response_bytes = axum::body::to_bytes(res_body, usize::MAX)
-        .await
-        .unwrap_or_default();
+    let response_bytes = read_answer(res_body).await;
     let meta = res_parts.extensions.get::<Arc<RequestMeta>>();
     journal.push(Entry {
         id: 0,
         at_ms,
         portal_id: meta.and_then(|m| m.portal()),
         method,
-        path,
-        query,
+        uri,
         operation: meta.and_then(|m| m.operation),
         status: res_parts.status.as_u16(),
         duration_micros: started.elapsed().as_micros() as u64,
-        correlation_id: res_parts
-            .headers
-            .get(&CORRELATION)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string),
+        correlation_id: res_parts.headers.get(&CORRELATION).cloned(),
         request_body: Captured::keep(&request_bytes),
         response_body: Captured::keep(&response_bytes),
     });
     Response::from_parts(res_parts, Body::from(response_bytes))
+}
+
+/// An answer's body. assocd's answers are one buffer (one frame), taken as it is; anything
+/// longer is collected.
+async fn read_answer(mut body: Body) -> Bytes {
+    use http_body_util::BodyExt;
+    let first = match body.frame().await {
+        Some(Ok(frame)) => frame.into_data().unwrap_or_default(),
+        _ => return Bytes::new(),
+    };
+    if body.is_end_stream() {
+        return first;
+    }
+    let rest = body
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .unwrap_or_default();
+    let mut all = Vec::with_capacity(first.len() + rest.len());
+    all.extend_from_slice(&first);
+    all.extend_from_slice(&rest);
+    Bytes::from(all)
 }

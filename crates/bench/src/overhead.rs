@@ -1,0 +1,147 @@
+//! What a switchable feature costs: R1 at the highest concurrency on the loaded database, with
+//! assocd started without the feature and with it, alternating twice so drift on a shared
+//! machine hits both sides. Each feature whose issue sets a cost target adds one `Pair`.
+
+use crate::load::{self, Stats};
+use crate::run::{start_assocd_with, Config, Database};
+use crate::scenarios;
+use std::fmt::Write;
+
+/// One feature: the flags that turn it off and on, and the share of R1's throughput it must keep.
+pub struct Pair {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub off: &'static [&'static str],
+    pub on: &'static [&'static str],
+    /// Least acceptable `on / off` throughput.
+    pub keep: f64,
+}
+
+/// Every measured feature.
+pub fn pairs() -> Vec<Pair> {
+    vec![Pair {
+        id: "journal",
+        title: "request journal (1,000 entries, bodies kept)",
+        off: &["--journal-size", "0"],
+        on: &["--journal-size", "1000"],
+        keep: 0.95,
+    }]
+}
+
+/// Rounds of (off, on) runs.
+const ROUNDS: usize = 2;
+
+pub struct PairResult {
+    pub title: &'static str,
+    pub keep: f64,
+    pub concurrency: usize,
+    pub off: Vec<Stats>,
+    pub on: Vec<Stats>,
+}
+
+impl PairResult {
+    fn rps(runs: &[Stats]) -> f64 {
+        let secs: f64 = runs.iter().map(|s| s.elapsed.as_secs_f64()).sum();
+        let done: u64 = runs.iter().map(|s| s.requests).sum();
+        if secs > 0.0 {
+            done as f64 / secs
+        } else {
+            0.0
+        }
+    }
+
+    pub fn off_rps(&self) -> f64 {
+        Self::rps(&self.off)
+    }
+
+    pub fn on_rps(&self) -> f64 {
+        Self::rps(&self.on)
+    }
+
+    pub fn ratio(&self) -> f64 {
+        let off = self.off_rps();
+        if off > 0.0 {
+            self.on_rps() / off
+        } else {
+            0.0
+        }
+    }
+
+    pub fn errors(&self) -> u64 {
+        self.off
+            .iter()
+            .chain(&self.on)
+            .map(|s| s.all_errors())
+            .sum()
+    }
+}
+
+/// Measures every pair on `db` (already loaded with `associations`).
+pub async fn measure(
+    cfg: &Config,
+    name: &str,
+    db: &Database,
+    associations: u64,
+) -> anyhow::Result<Vec<PairResult>> {
+    let c = *cfg.concurrency.iter().max().unwrap_or(&32);
+    let mut out = Vec::new();
+    for pair in pairs() {
+        let mut res = PairResult {
+            title: pair.title,
+            keep: pair.keep,
+            concurrency: c,
+            off: Vec::new(),
+            on: Vec::new(),
+        };
+        for round in 0..ROUNDS {
+            for (side, flags) in [("off", pair.off), ("on", pair.on)] {
+                let log = format!(
+                    "assocd-{}-{}-{side}-{round}.log",
+                    name.to_lowercase(),
+                    pair.id
+                );
+                let server = start_assocd_with(cfg, db, &log, flags)?;
+                let r1 = scenarios::r1(&cfg.token, associations);
+                let s = load::run(server.addr, c, cfg.warmup, cfg.duration, r1.make, r1.ok).await;
+                server.stop()?;
+                match side {
+                    "off" => res.off.push(s),
+                    _ => res.on.push(s),
+                }
+            }
+        }
+        note!(
+            "{name} {}: R1 c={c} {:.0} req/s off, {:.0} on ({:.1}%)",
+            pair.id,
+            res.off_rps(),
+            res.on_rps(),
+            res.ratio() * 100.0
+        );
+        out.push(res);
+    }
+    Ok(out)
+}
+
+/// The report's table.
+pub fn table(backends: &[(String, &[PairResult])], out: &mut String) {
+    out.push_str(
+        "| Backend | Feature | R1 off (req/s) | R1 on (req/s) | on / off | Target | Status |\n",
+    );
+    out.push_str("|---|---|---:|---:|---:|---:|---|\n");
+    for (name, results) in backends {
+        for r in results.iter() {
+            let met = r.ratio() >= r.keep && r.errors() == 0;
+            let _ = writeln!(
+                out,
+                "| {name} | {} (c={}) | {} | {} | {:.1}% | ≥ {:.0}% | {} |",
+                r.title,
+                r.concurrency,
+                crate::report::int(r.off_rps()),
+                crate::report::int(r.on_rps()),
+                r.ratio() * 100.0,
+                r.keep * 100.0,
+                if met { "met" } else { "missed" }
+            );
+        }
+    }
+}
