@@ -225,8 +225,8 @@ of the `/crm/associations/v4` document). Served: {counts['served']} of {n}.
 | codes | success codes the family's document declares (assocd answers them; see docs/compat.md) |
 | served | in assocd's own `/openapi.json` |
 | black-box | a valid request answered with the family's code (`crates/server/tests/api/families.rs`), on SQLite and PostgreSQL ({counts['black-box']} rows) |
-| Python | HubSpot's Python client (`conformance/python`) got a 2xx ({counts['Python']} rows; the clients call `/crm/v4` only, plus the seed path) |
-| Node | HubSpot's Node client (`conformance/node`) got a 2xx ({counts['Node']} rows) |
+| Python | the Python suite (`conformance/python`, HubSpot's Python client) got a 2xx ({counts['Python']} rows: the clients call `/crm/v4`) |
+| Node | the Node suite (`conformance/node`, HubSpot's Node client; on the seed path its generated `LimitsApi`, and a raw request for purge) got a 2xx ({counts['Node']} rows) |
 | Schemathesis | the run from the family's document (`/crm/v4` schema: from assocd's own) got a 2xx ({counts['Schemathesis']} rows) |
 | deviations | where assocd answers otherwise on purpose, excluded by a rule of `conformance/schemathesis/deviations.py` (docs/compat.md) |
 
