@@ -251,6 +251,9 @@ pub trait WebhookStore: Send + Sync {
 pub trait StoreHealth: Send + Sync {
     /// Answers when the database answers.
     async fn ping(&self) -> Result<()>;
+    /// Versions of the migrations this build needs that the database has not applied (empty
+    /// when it is up to date; a newer database's extra migrations do not count).
+    async fn pending_migrations(&self) -> Result<Vec<i64>>;
     /// `sqlite` or `postgres`.
     fn backend_name(&self) -> &'static str;
 }

@@ -24,6 +24,7 @@ mod search;
 mod write;
 
 pub(crate) use group::GroupWriter;
+pub use group::GROUP_BATCH_SIZE;
 pub(crate) use write::read_rows as read_link_rows;
 
 type LimitMap = BTreeMap<TypeKey, i64>;

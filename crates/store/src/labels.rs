@@ -243,12 +243,13 @@ impl LabelStore for SqlStore {
         .await
     }
 
-    #[tracing::instrument(skip(self), fields(portal))]
+    // Label names come from request bodies: never in a span.
+    #[tracing::instrument(skip(self, new), fields(portal))]
     async fn create_label(&self, portal: PortalId, new: &NewLabel) -> Result<Vec<UserLabel>> {
         write_tx!(self, |tx| { create_in(&mut tx, portal, new).await? })
     }
 
-    #[tracing::instrument(skip(self), fields(portal))]
+    #[tracing::instrument(skip(self, rename), fields(portal))]
     async fn rename_label(&self, portal: PortalId, rename: &LabelRename) -> Result<()> {
         write_tx!(self, |tx| {
             let row = find_in_pair(&mut tx, portal, &rename.pair, rename.type_id)

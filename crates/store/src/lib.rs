@@ -14,12 +14,18 @@ mod dump;
 mod fixtures;
 mod labels;
 mod limits;
+mod metered;
 mod pair_locks;
+mod pool_stats;
 mod portals;
 mod rate_limits;
 mod read;
 mod tokens;
 mod webhooks;
+
+pub use associations::GROUP_BATCH_SIZE;
+pub use metered::{Metered, STORE_CALL_DURATION};
+pub use pool_stats::PoolStats;
 
 use assocd_core::{Clock, Error, ErrorKind};
 use sqlx::any::{AnyPoolOptions, AnyRow};
@@ -99,6 +105,8 @@ pub struct SqlStore {
     tx_deadline: Duration,
     /// The time stored rows and reports carry (frozen by tests through the control plane).
     clock: Clock,
+    /// Callers waiting for a pooled connection (see `pool_stats`).
+    waiting: std::sync::Arc<pool_stats::Waiting>,
 }
 
 /// First id handed to a portal's own association types: well above HubSpot's built-in ids,
@@ -165,6 +173,7 @@ impl SqlStore {
                 backend: Backend::Postgres,
                 tx_deadline,
                 clock: Clock::default(),
+                waiting: Default::default(),
             });
         }
         let path = url
@@ -206,6 +215,7 @@ impl SqlStore {
             backend: Backend::Sqlite,
             tx_deadline,
             clock: Clock::default(),
+            waiting: Default::default(),
         })
     }
 
@@ -279,14 +289,11 @@ impl SqlStore {
     }
 
     async fn begin_write(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
-        match self.backend {
-            Backend::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => {
-                self.write
-                    .begin_with("BEGIN ISOLATION LEVEL SERIALIZABLE")
-                    .await
-            }
-        }
+        let begin = match self.backend {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN ISOLATION LEVEL SERIALIZABLE",
+        };
+        self.waiting.wait_for(self.write.begin_with(begin)).await
     }
 }
 

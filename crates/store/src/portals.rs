@@ -148,6 +148,10 @@ impl StoreHealth for SqlStore {
         SqlStore::ping(self).await
     }
 
+    async fn pending_migrations(&self) -> Result<Vec<i64>> {
+        SqlStore::pending_migrations(self).await
+    }
+
     fn backend_name(&self) -> &'static str {
         self.backend.as_str()
     }

@@ -11,6 +11,7 @@
 
 use crate::{db_error, SqlStore};
 use assocd_core::Error;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 /// A bind value.
@@ -68,6 +69,8 @@ pub(crate) struct SqliteReaders {
     path: String,
     busy_ms: u64,
     idle: Mutex<Vec<rusqlite::Connection>>,
+    /// Connections open (idle or in use), for the pool metrics.
+    open: AtomicUsize,
 }
 
 impl SqliteReaders {
@@ -76,7 +79,14 @@ impl SqliteReaders {
             path: path.to_string(),
             busy_ms,
             idle: Mutex::new(Vec::new()),
+            open: AtomicUsize::new(0),
         }
+    }
+
+    /// Connections open, and how many of them are idle.
+    pub(crate) fn counts(&self) -> (usize, usize) {
+        let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner()).len();
+        (self.open.load(Ordering::Relaxed).max(idle), idle)
     }
 
     fn open(&self) -> rusqlite::Result<rusqlite::Connection> {
@@ -106,7 +116,11 @@ impl SqliteReaders {
         let taken = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let conn = match taken {
             Some(c) => c,
-            None => self.open().map_err(sqlite_error)?,
+            None => {
+                let c = self.open().map_err(sqlite_error)?;
+                self.open.fetch_add(1, Ordering::Relaxed);
+                c
+            }
         };
         let result = run_on(&conn, queries, &decode);
         if result.is_ok() || conn.is_autocommit() {
@@ -114,12 +128,16 @@ impl SqliteReaders {
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .push(conn);
+        } else {
+            self.open.fetch_sub(1, Ordering::Relaxed);
         }
         result
     }
 
     pub(crate) fn close(&self) {
-        self.idle.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        self.open.fetch_sub(idle.len(), Ordering::Relaxed);
+        idle.clear();
     }
 }
 
@@ -214,11 +232,20 @@ impl SqlStore {
         }
         let mut out = Vec::with_capacity(queries.len());
         if let [q] = queries {
-            let rows = bind(q).fetch_all(&self.read).await.map_err(db_error)?;
+            let mut conn = self
+                .waiting
+                .wait_for(self.read.acquire())
+                .await
+                .map_err(db_error)?;
+            let rows = bind(q).fetch_all(&mut *conn).await.map_err(db_error)?;
             out.push(decode_all(&rows, &decode)?);
             return Ok(out);
         }
-        let mut tx = self.read.begin().await.map_err(db_error)?;
+        let mut tx = self
+            .waiting
+            .wait_for(self.read.begin())
+            .await
+            .map_err(db_error)?;
         for q in queries {
             let rows = bind(q).fetch_all(&mut *tx).await.map_err(db_error)?;
             out.push(decode_all(&rows, &decode)?);

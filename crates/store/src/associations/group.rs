@@ -28,6 +28,8 @@ use tokio::sync::{mpsc, oneshot};
 const MAX_GROUP_INPUTS: usize = 4000;
 /// Batches that may wait for the writer before senders wait for room.
 const QUEUE: usize = 1024;
+/// Batches (write requests) committed together, one sample per group.
+pub const GROUP_BATCH_SIZE: &str = "assocd_sqlite_group_commit_batch_size";
 
 type Outcomes = Result<Vec<Result<LinkOutcome>>>;
 
@@ -90,6 +92,7 @@ async fn run(write: AnyPool, deadline: Duration, mut rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
+        metrics::histogram!(GROUP_BATCH_SIZE).record(jobs.len() as f64);
         let results = AssertUnwindSafe(commit_group(&write, deadline, &jobs))
             .catch_unwind()
             .await
