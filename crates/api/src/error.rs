@@ -6,6 +6,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 pub const SCOPES_LINK: &str = "https://developers.hubspot.com/scopes";
 
@@ -127,8 +128,28 @@ impl RateLimitBody {
 #[derive(Debug, Clone)]
 pub struct CorrelationId(pub String);
 
-pub fn new_correlation_id() -> String {
+tokio::task_local! {
+    /// The correlation id of the request being served (set by `layers::access_log`), so that
+    /// the answer's header and error body, and every log line written while serving it, carry
+    /// the same id.
+    static REQUEST_CORRELATION_ID: Arc<str>;
+}
+
+/// A fresh correlation id.
+pub fn fresh_correlation_id() -> String {
     uuid::Uuid::new_v4().to_string()
+}
+
+/// The correlation id of the request being served, or a fresh one outside a request scope.
+pub fn new_correlation_id() -> String {
+    REQUEST_CORRELATION_ID
+        .try_with(|id| id.to_string())
+        .unwrap_or_else(|_| fresh_correlation_id())
+}
+
+/// Runs `fut` (one request) with `id` as its correlation id.
+pub async fn with_correlation_id<F: std::future::Future>(id: Arc<str>, fut: F) -> F::Output {
+    REQUEST_CORRELATION_ID.scope(id, fut).await
 }
 
 /// HTTP status and HubSpot category of a domain error kind.
@@ -243,6 +264,7 @@ impl IntoResponse for ApiError {
             other => {
                 let (status, body) = other.parts();
                 let id = body.correlation_id.clone();
+                log_server_error(status, &body);
                 (status, id, crate::wire::json_bytes(&body))
             }
         };
@@ -253,5 +275,28 @@ impl IntoResponse for ApiError {
         );
         response.extensions_mut().insert(CorrelationId(id));
         response
+    }
+}
+
+/// Every 5xx answer is logged once, here, with the correlation id its client sees (a 503 is a
+/// warning: the database is away or busy and the client should retry; a 500 is an error). The
+/// cause, when there is one, was logged where it happened, inside the request's span.
+fn log_server_error(status: StatusCode, body: &ErrorBody) {
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        tracing::warn!(
+            correlation_id = %body.correlation_id,
+            status = status.as_u16(),
+            category = body.category,
+            message = %body.message,
+            "answered 503"
+        );
+    } else if status.is_server_error() {
+        tracing::error!(
+            correlation_id = %body.correlation_id,
+            status = status.as_u16(),
+            category = body.category,
+            message = %body.message,
+            "answered with a server error"
+        );
     }
 }

@@ -5,6 +5,7 @@ pub mod conn;
 pub mod declared;
 pub mod error;
 pub mod extract;
+mod health;
 mod labels;
 pub mod layers;
 mod limits;
@@ -40,6 +41,10 @@ pub struct ApiConfig {
     pub rate_limit_sync: std::time::Duration,
     /// Fault injection (`/_assocd/faults`); on with the control plane.
     pub faults: bool,
+    /// Request metrics (`layers::metrics`) in the envelope; the server installs the exporter.
+    pub metrics: bool,
+    /// Request counts get a `portal` label (one series per portal and label set).
+    pub metrics_per_portal: bool,
 }
 
 impl Default for ApiConfig {
@@ -51,6 +56,8 @@ impl Default for ApiConfig {
             rate_limits: None,
             rate_limit_sync: std::time::Duration::from_millis(5),
             faults: false,
+            metrics: false,
+            metrics_per_portal: false,
         }
     }
 }
@@ -67,6 +74,8 @@ pub struct AppState {
     pub rate_limits: Option<Arc<rate_limits::RateLimiter>>,
     /// Injected faults, when on.
     pub faults: Option<Arc<layers::faults::Faults>>,
+    /// Request metrics, when on.
+    pub metrics: Option<Arc<layers::metrics::RequestMetrics>>,
     tokens: Arc<token_cache::TokenCache>,
 }
 
@@ -87,6 +96,11 @@ impl AppState {
             ))
         });
         let faults = config.faults.then(Arc::default);
+        let metrics = config.metrics.then(|| {
+            Arc::new(layers::metrics::RequestMetrics::new(
+                config.metrics_per_portal,
+            ))
+        });
         AppState {
             store,
             config: Arc::new(config),
@@ -94,6 +108,7 @@ impl AppState {
             journal,
             rate_limits,
             faults,
+            metrics,
             tokens: Arc::default(),
         }
     }
@@ -166,13 +181,14 @@ fn hubspot_routes() -> Router<AppState> {
     app.merge(webhooks::routes())
 }
 
-/// assocd's own `/healthz` and `/openapi.json`, and everything else (HubSpot's API, unknown
-/// paths included) inside the envelope of layers. The server adds the control plane and
-/// `middleware::outer`.
+/// assocd's own `/healthz`, `/readyz` and `/openapi.json`, and everything else (HubSpot's API,
+/// unknown paths included) inside the envelope of layers. The server adds the control plane,
+/// `/metrics` and `middleware::outer`.
 pub fn router(state: AppState) -> Router {
     let hubspot = middleware::envelope(hubspot_routes(), &state);
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(health::ready))
         .route("/openapi.json", get(openapi::serve))
         .layer(axum::middleware::from_fn(middleware::headers))
         .fallback_service(hubspot)

@@ -10,7 +10,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultMakeSpan, TraceLayer};
 
 static CORRELATION_HEADER: HeaderName = HeaderName::from_static("x-hubspot-correlation-id");
 
@@ -47,7 +47,13 @@ pub fn envelope(
         .faults
         .clone()
         .map(|f| middleware::from_fn_with_state(f, layers::faults::layer));
+    let metrics = state
+        .metrics
+        .clone()
+        .map(|m| middleware::from_fn_with_state(m, layers::metrics::layer));
     tower::ServiceBuilder::new()
+        .option_layer(metrics)
+        .layer(middleware::from_fn(layers::access_log::layer))
         .option_layer(journal)
         .layer(middleware::from_fn(headers))
         .layer(middleware::from_fn(layers::context::layer))
@@ -67,7 +73,12 @@ pub fn envelope(
 /// Layers around the whole server (HubSpot's API, assocd's own endpoints, the control plane):
 /// request tracing, and a last guard that turns a panic into HubSpot's 500.
 pub fn outer(app: Router) -> Router {
-    app.layer(catch_panic()).layer(TraceLayer::new_for_http())
+    // Spans and events at debug level, never a header (the bearer token travels in one); server
+    // errors are logged once, with their correlation id, where the error answer is made.
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(DefaultMakeSpan::new().include_headers(false))
+        .on_failure(());
+    app.layer(catch_panic()).layer(trace)
 }
 
 fn catch_panic() -> CatchPanicLayer<fn(Box<dyn std::any::Any + Send>) -> Response> {

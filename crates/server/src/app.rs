@@ -76,6 +76,8 @@ pub struct Settings {
     pub api: ApiConfig,
     /// The control plane's admin token; `None` turns the control plane off.
     pub admin_token: Option<String>,
+    /// With metrics on (`api.metrics`): serve /metrics on this address instead of the main one.
+    pub metrics_listen: Option<String>,
 }
 
 /// A bound, ready server. Binding first lets callers use port 0 and learn the real port.
@@ -84,6 +86,13 @@ pub struct Application {
     store: SqlStore,
     settings: Settings,
     state: AppState,
+    metrics: Option<Metrics>,
+}
+
+/// The exporter and, with `--metrics-listen`, its own listener.
+struct Metrics {
+    handle: metrics_exporter_prometheus::PrometheusHandle,
+    listener: Option<TcpListener>,
 }
 
 impl Application {
@@ -91,7 +100,27 @@ impl Application {
         let listener = TcpListener::bind(listen)
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
-        let shared: Arc<dyn Store> = Arc::new(store.clone());
+        let metrics = match settings.api.metrics {
+            true => {
+                let handle = crate::metrics::install();
+                crate::metrics::set_build_info(store.backend().as_str());
+                let listener = match &settings.metrics_listen {
+                    Some(addr) => Some(
+                        TcpListener::bind(addr)
+                            .await
+                            .with_context(|| format!("cannot listen on {addr} for metrics"))?,
+                    ),
+                    None => None,
+                };
+                Some(Metrics { handle, listener })
+            }
+            false => None,
+        };
+        // With metrics on, every store call is timed (after the recorder is installed).
+        let shared: Arc<dyn Store> = match metrics {
+            Some(_) => Arc::new(assocd_store::Metered::new(store.clone())),
+            None => Arc::new(store.clone()),
+        };
         let mut api = settings.api.clone();
         // Faults are managed through the control plane: on whenever it is.
         api.faults |= settings.admin_token.is_some();
@@ -101,6 +130,7 @@ impl Application {
             store,
             settings,
             state,
+            metrics,
         })
     }
 
@@ -123,6 +153,11 @@ impl Application {
         workers
     }
 
+    /// Where /metrics is served when it has an address of its own.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref()?.listener.as_ref()?.local_addr().ok()
+    }
+
     /// The HubSpot API's state (store, clock, journal), for in-process tests.
     pub fn state(&self) -> &AppState {
         &self.state
@@ -143,7 +178,29 @@ impl Application {
         let control = assocd_control::router(ControlState::new(self.state.clone(), admin));
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let workers = self.start_workers(stop_rx).await;
-        let app = assocd_api::middleware::outer(assocd_api::router(self.state).merge(control));
+        let mut app = assocd_api::router(self.state).merge(control);
+        let (stop_metrics, mut metrics_stopped) = tokio::sync::watch::channel(false);
+        if let Some(m) = self.metrics {
+            let exporter = crate::metrics::router(m.handle, self.store.clone());
+            match m.listener {
+                None => app = app.merge(exporter),
+                Some(listener) => {
+                    let exporter = assocd_api::middleware::outer(exporter);
+                    tokio::spawn(async move {
+                        let stopped = async move {
+                            let _ = metrics_stopped.wait_for(|s| *s).await;
+                        };
+                        if let Err(e) = axum::serve(listener, exporter)
+                            .with_graceful_shutdown(stopped)
+                            .await
+                        {
+                            tracing::error!(error = %e, "the metrics listener failed");
+                        }
+                    });
+                }
+            }
+        }
+        let app = assocd_api::middleware::outer(app);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server = axum::serve(
             assocd_api::conn::Listener(self.listener),
@@ -151,6 +208,7 @@ impl Application {
         )
         .with_graceful_shutdown(async move {
             shutdown.await;
+            let _ = stop_metrics.send(true);
             let _ = tx.send(());
         });
         let drained = async {

@@ -4,6 +4,7 @@
 use crate::app::{
     open_store, open_store_with, redact, shutdown_signal, Application, Migrations, Settings,
 };
+use crate::telemetry::LogFormat;
 use assocd_api::ApiConfig;
 use assocd_control::portals::{all_scopes, new_secret};
 use assocd_control::AdminToken;
@@ -23,6 +24,10 @@ use std::time::Duration;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Log lines on stderr: `text`, `json` (one object per line), or `auto` (text on a
+    /// terminal, JSON otherwise).
+    #[arg(long, global = true, env = "ASSOCD_LOG_FORMAT", value_enum, default_value_t = LogFormat::Auto)]
+    pub log_format: LogFormat,
 }
 
 #[derive(Debug, Subcommand)]
@@ -190,6 +195,29 @@ pub struct ServeArgs {
     /// A fixture file to apply at start (repeatable; applying one again changes nothing).
     #[arg(long = "fixtures", env = "ASSOCD_FIXTURES", value_delimiter = ',')]
     pub fixtures: Vec<std::path::PathBuf>,
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
+}
+
+/// Prometheus metrics (docs/operations.md).
+#[derive(Debug, Args)]
+pub struct MetricsArgs {
+    /// Prometheus metrics: `on` (GET /metrics, no authentication) or `off` (no exporter, no
+    /// metrics layer, no timed store).
+    #[arg(long = "metrics", env = "ASSOCD_METRICS", value_enum, default_value_t = Switch::On)]
+    pub metrics: Switch,
+    /// Serve /metrics on this address only (not on the main port).
+    #[arg(long = "metrics-listen", env = "ASSOCD_METRICS_LISTEN")]
+    pub metrics_listen: Option<String>,
+    /// Count requests per portal too (a `portal` label: one series per portal).
+    #[arg(long = "metrics-per-portal", env = "ASSOCD_METRICS_PER_PORTAL")]
+    pub metrics_per_portal: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Switch {
+    On,
+    Off,
 }
 
 #[derive(Debug, Subcommand)]
@@ -278,6 +306,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if args.admin_token.is_some() && args.admin_token == args.bootstrap_token {
         anyhow::bail!("the admin token and the bootstrap token must differ");
     }
+    if args.metrics.metrics_listen.is_some() && args.metrics.metrics == Switch::Off {
+        anyhow::bail!("--metrics-listen needs --metrics on");
+    }
     let store = open_store_with(&args.db.database, &args.db.options(), migrations).await?;
     let admin = args.admin_token.as_deref().map(AdminToken::new);
     for file in &args.fixtures {
@@ -319,10 +350,16 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                     .max(1),
             ),
             faults: args.admin_token.is_some(),
+            metrics: args.metrics.metrics == Switch::On,
+            metrics_per_portal: args.metrics.metrics_per_portal,
         },
         admin_token: args.admin_token.clone(),
+        metrics_listen: args.metrics.metrics_listen.clone(),
     };
     let app = Application::build(&args.listen, store, settings).await?;
+    if let Some(addr) = app.metrics_addr() {
+        println!("assocd metrics on http://{addr}/metrics");
+    }
     let addr = app.local_addr();
     tracing::info!(%addr, database = %redact(&args.db.database), control_plane = args.admin_token.is_some(), "assocd listening");
     println!("assocd listening on http://{addr}");

@@ -4,4 +4,5 @@ pub mod admin;
 pub mod app;
 pub mod cli;
 pub mod dump;
+pub mod metrics;
 pub mod telemetry;

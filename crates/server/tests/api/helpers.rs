@@ -66,6 +66,7 @@ pub async fn spawn_app_with(config: ApiConfig) -> TestApp {
     spawn_app_with_settings(Settings {
         api: config,
         admin_token: Some(ADMIN_TOKEN.to_string()),
+        ..Default::default()
     })
     .await
 }

@@ -19,14 +19,29 @@ pub struct Server {
 
 impl Server {
     /// Starts `assocd serve` on a free port with `extra` arguments, waiting until it listens.
+    pub fn start(database: &str, extra: &[&str]) -> Server {
+        Server::start_logged(database, extra, &[], None)
+    }
+
+    /// `start` with extra environment variables and stderr (the log) written to `log`.
     // The child is killed and reaped by `Drop for Server` (or just above on early failure).
     #[allow(clippy::zombie_processes)]
-    pub fn start(database: &str, extra: &[&str]) -> Server {
+    pub fn start_logged(
+        database: &str,
+        extra: &[&str],
+        env: &[(&str, &str)],
+        log: Option<&std::path::Path>,
+    ) -> Server {
+        let stderr = match log {
+            Some(path) => Stdio::from(std::fs::File::create(path).expect("create the log file")),
+            None => Stdio::null(),
+        };
         let mut child = Command::new(bin())
             .args(["serve", "--listen", "127.0.0.1:0", "--database", database])
             .args(extra)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("start assocd");
         let stdout = child.stdout.take().expect("stdout");

@@ -10,6 +10,7 @@ async fn without_an_admin_token_the_control_plane_is_404_but_health_answers() {
     let app = spawn_app_with_settings(Settings {
         api: ApiConfig::default(),
         admin_token: None,
+        ..Default::default()
     })
     .await;
     for (method, path) in [

@@ -186,6 +186,7 @@ async fn with_journal_size_0_there_is_no_journal() {
             ..ApiConfig::default()
         },
         admin_token: Some(ADMIN_TOKEN.to_string()),
+        ..Default::default()
     })
     .await;
     app.get("/crm/v4/associations/contacts/companies/labels")
