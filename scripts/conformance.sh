@@ -13,6 +13,11 @@
 #   ASSOCD_BIN                binary to test (default: target/debug/assocd, built here with cargo)
 #   ASSOCD_TEST_DATABASE_URL  database URL for the servers the suites start (default: SQLite in a temp dir)
 #   PYTHON                    interpreter used to create the venv (default: python3)
+#   RUST_LOG                  log filter of the servers the suites start (default: trace, so the
+#                             secret check below covers every level)
+# The servers' logs and the tokens the suites used are kept in target/conformance-logs/<run>/;
+# after the suites, every log is searched for each token and its SHA-256 hash (the stored form):
+# finding one is a failure.
 # Exit status: non-zero if an install step or any test failed.
 set -euo pipefail
 
@@ -98,6 +103,12 @@ fi
 mkdir -p "$ROOT/target/coverage"
 [[ $run_python -eq 1 ]] && rm -f "$ROOT/target/coverage/python.json"
 [[ $run_node -eq 1 ]] && rm -f "$ROOT/target/coverage"/node-*.json
+
+export CONFORMANCE_LOG_DIR="$ROOT/target/conformance-logs/$(date +%Y%m%d-%H%M%S)-$$"
+mkdir -p "$CONFORMANCE_LOG_DIR"
+export RUST_LOG="${RUST_LOG:-trace}"
+log "server logs and used tokens go to $CONFORMANCE_LOG_DIR (RUST_LOG=$RUST_LOG)"
+
 py_rc=0 node_rc=0
 py_summary="(not run)" node_summary="(not run)"
 if [[ $run_python -eq 1 ]]; then
@@ -121,6 +132,29 @@ if [[ $run_node -eq 1 ]]; then
   rm -f "$node_out"
 fi
 
+# No token, nor its hash, in any server log (one check, counted like a test).
+secrets_rc=0
+secrets_check() {
+  local tokens="$CONFORMANCE_LOG_DIR/tokens.txt" logs found=0 n=0 token hash
+  mapfile -t logs < <(find "$CONFORMANCE_LOG_DIR" -name '*.log' -type f)
+  if [[ ! -s "$tokens" || ${#logs[@]} -eq 0 ]]; then
+    echo "log secrets check: no tokens or no logs recorded in $CONFORMANCE_LOG_DIR"
+    return 1
+  fi
+  while IFS= read -r token; do
+    [[ -z "$token" ]] && continue
+    n=$((n + 1))
+    hash="$(printf '%s' "$token" | sha256sum | cut -c1-64)"
+    if grep -F -l -e "$token" -e "$hash" "${logs[@]}" >/dev/null; then
+      echo "log secrets check: token #$n (or its hash) appears in: $(grep -F -l -e "$token" -e "$hash" "${logs[@]}" | tr '\n' ' ')"
+      found=$((found + 1))
+    fi
+  done < <(sort -u "$tokens")
+  echo "log secrets check: $n tokens searched in ${#logs[@]} log(s) ($(cat "${logs[@]}" | wc -l) lines): found $found"
+  [[ $found -eq 0 ]]
+}
+secrets_check || secrets_rc=1
+
 # first number N in "N <word>" (pytest) or "# <word> N" (TAP) of $2; 0 when absent
 num() {
   local n
@@ -138,7 +172,8 @@ echo
 echo "conformance summary:"
 echo "  python (pytest, exit $py_rc): ${py_summary:-?}"
 echo "  node (node --test, exit $node_rc): ${node_summary:-?}"
-echo "conformance: $(( py_pass + node_pass )) passed, $(( py_fail + node_fail )) failed"
-if [[ $py_rc -ne 0 || $node_rc -ne 0 ]]; then
+echo "  log secrets check: $([[ $secrets_rc -eq 0 ]] && echo passed || echo failed)"
+echo "conformance: $(( py_pass + node_pass + 1 - secrets_rc )) passed, $(( py_fail + node_fail + secrets_rc )) failed"
+if [[ $py_rc -ne 0 || $node_rc -ne 0 || $secrets_rc -ne 0 ]]; then
   exit 1
 fi

@@ -7,6 +7,9 @@ client's `host` pointed at the local server.
 Environment:
   ASSOCD_BIN                 path of the assocd binary (default <repo>/target/debug/assocd)
   ASSOCD_TEST_DATABASE_URL   database URL to use instead of a fresh SQLite file
+  CONFORMANCE_LOG_DIR        keep the server's log here (python-assocd.log) and append every
+                             token the suite uses to tokens.txt, for scripts/conformance.sh's
+                             check that no token reaches a log
 """
 
 from __future__ import annotations
@@ -41,6 +44,22 @@ def database_url(tmpdir: Path) -> str:
     if injected:
         return injected
     return f"sqlite://{Path(tmpdir) / 'assocd.sqlite'}"
+
+
+def log_dir() -> Path | None:
+    d = os.environ.get("CONFORMANCE_LOG_DIR")
+    if not d:
+        return None
+    Path(d).mkdir(parents=True, exist_ok=True)
+    return Path(d)
+
+
+def remember_token(token: str) -> None:
+    """Notes a token the suite used, for the log check (when CONFORMANCE_LOG_DIR is set)."""
+    d = log_dir()
+    if d is not None:
+        with open(d / "tokens.txt", "a", encoding="utf-8") as f:
+            f.write(token + "\n")
 
 
 def free_port() -> int:
@@ -83,6 +102,7 @@ class Server:
         lines = [l.strip() for l in out.stdout.splitlines() if l.strip()]
         if not lines:
             raise RuntimeError(f"{' '.join(cmd)} printed no token:\n{out.stderr}")
+        remember_token(lines[-1])
         return lines[-1]
 
     def client(self, token: str) -> HubSpot:
@@ -126,8 +146,10 @@ def server(tmp_path_factory) -> Server:
     port = free_port()
     token = "conformance-" + secrets.token_hex(16)
     admin = "admin-" + secrets.token_hex(16)
+    remember_token(token)
+    remember_token(admin)
     portal = random_portal()
-    log = tmp / "assocd.log"
+    log = (log_dir() or tmp) / "python-assocd.log"
     cmd = [
         str(binary), "serve",
         "--listen", f"127.0.0.1:{port}",
@@ -136,6 +158,7 @@ def server(tmp_path_factory) -> Server:
         "--portal", str(portal),
         "--admin-token", admin,
         "--journal-size", "1000000",
+        "--log-format", "json",
     ]
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSOCD_")}
     env.setdefault("RUST_LOG", "info")

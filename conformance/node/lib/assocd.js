@@ -4,6 +4,9 @@
 // Environment:
 //   ASSOCD_BIN                path of the assocd binary (default <repo>/target/debug/assocd)
 //   ASSOCD_TEST_DATABASE_URL  database URL to use instead of a fresh SQLite file
+//   CONFORMANCE_LOG_DIR       keep each server's log here (node-*.log) and append every token
+//                             used to tokens.txt, for scripts/conformance.sh's check that no
+//                             token reaches a log
 
 const { spawn, execFileSync } = require('node:child_process');
 const crypto = require('node:crypto');
@@ -21,6 +24,19 @@ function assocdBin() {
 
 function databaseUrl(tmpdir) {
   return process.env.ASSOCD_TEST_DATABASE_URL || `sqlite://${path.join(tmpdir, 'assocd.sqlite')}`;
+}
+
+function logDir() {
+  const d = process.env.CONFORMANCE_LOG_DIR;
+  if (!d) return null;
+  fs.mkdirSync(d, { recursive: true });
+  return d;
+}
+
+// Notes a token the suite used, for the log check (when CONFORMANCE_LOG_DIR is set).
+function rememberToken(token) {
+  const d = logDir();
+  if (d) fs.appendFileSync(path.join(d, 'tokens.txt'), `${token}\n`);
 }
 
 function freePort() {
@@ -81,6 +97,7 @@ class Server {
     const out = execFileSync(assocdBin(), args, { encoding: 'utf8', timeout: 60_000 });
     const lines = out.split('\n').map((l) => l.trim()).filter(Boolean);
     if (!lines.length) throw new Error(`assocd ${args.join(' ')} printed no token`);
+    rememberToken(lines[lines.length - 1]);
     return lines[lines.length - 1];
   }
 
@@ -111,13 +128,15 @@ async function startServer() {
   const port = await freePort();
   const token = `conformance-${crypto.randomBytes(16).toString('hex')}`;
   const adminToken = `admin-${crypto.randomBytes(16).toString('hex')}`;
+  rememberToken(token);
+  rememberToken(adminToken);
   const portal = randomPortal();
-  const log = path.join(tmp, 'assocd.log');
+  const log = path.join(logDir() || tmp, `node-assocd-${crypto.randomBytes(4).toString('hex')}.log`);
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ASSOCD_')));
   const logFd = fs.openSync(log, 'w');
   const args = ['serve', '--listen', `127.0.0.1:${port}`, '--database', database,
     '--bootstrap-token', token, '--portal', String(portal),
-    '--admin-token', adminToken, '--journal-size', '1000000'];
+    '--admin-token', adminToken, '--journal-size', '1000000', '--log-format', 'json'];
   const proc = spawn(bin, args, { cwd: tmp, env, stdio: ['ignore', logFd, logFd] });
   fs.closeSync(logFd);
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -133,4 +152,4 @@ async function startServer() {
   return new Server({ baseUrl, database, token, portal, proc, log, adminToken });
 }
 
-module.exports = { startServer, randomPortal, unique, assocdBin, databaseUrl };
+module.exports = { startServer, randomPortal, unique, assocdBin, databaseUrl, rememberToken };
