@@ -19,13 +19,22 @@ pub struct Pair {
 
 /// Every measured feature.
 pub fn pairs() -> Vec<Pair> {
-    vec![Pair {
-        id: "journal",
-        title: "request journal (1,000 entries, bodies kept)",
-        off: &["--journal-size", "0"],
-        on: &["--journal-size", "1000"],
-        keep: 0.95,
-    }]
+    vec![
+        Pair {
+            id: "journal",
+            title: "request journal (1,000 entries, bodies kept)",
+            off: &["--journal-size", "0"],
+            on: &["--journal-size", "1000"],
+            keep: 0.95,
+        },
+        Pair {
+            id: "metrics",
+            title: "Prometheus metrics (request layer, timed store calls)",
+            off: &["--metrics", "off"],
+            on: &["--metrics", "on"],
+            keep: 0.95,
+        },
+    ]
 }
 
 /// Rounds of (off, on) runs.
