@@ -13,13 +13,18 @@
 
 use assocd_core::fixture::{Fixture, FixtureSummary};
 use assocd_core::limits::{LimitInput, PurgeInput};
+use assocd_core::rate_limit::RateLimitSetting;
+use assocd_core::rate_window::{Delta, RemoteHits};
 use assocd_core::records::{HighUsageReport, LinkEdit, LinkOutcome, Page};
+use assocd_core::search::{RecordPage, RecordQuery};
 use assocd_core::store::{
-    AssociationStore, LabelStore, LimitOp, LimitStore, PortalStore, PortalSummary, Result,
-    StoreHealth, TokenStore,
+    AssociationStore, LabelStore, LimitOp, LimitStore, PortalStore, PortalSummary, RateLimitStore,
+    Result, StoreHealth, TokenStore,
 };
 use assocd_core::token::TokenInfo;
-use assocd_core::{LabelRename, Limit, NewLabel, Pair, PortalId, RecordId, TypeId, UserLabel};
+use assocd_core::{
+    LabelRename, Limit, NewLabel, ObjectType, Pair, PortalId, RecordId, TypeId, UserLabel,
+};
 use async_trait::async_trait;
 
 pub const STORE_CALL_DURATION: &str = "assocd_store_call_duration_seconds";
@@ -86,6 +91,7 @@ timed! { AssociationStore {
     async fn write_associations(&self, portal: PortalId, pair: &Pair, edits: &[LinkEdit], all_or_nothing: bool) -> Result<Vec<Result<LinkOutcome>>>;
     async fn create_high_usage_report(&self, portal: PortalId, user_id: i32) -> Result<HighUsageReport>;
     async fn high_usage_report(&self, portal: PortalId, user_id: i32) -> Result<Option<HighUsageReport>>;
+    async fn search_records(&self, portal: PortalId, object_type: &ObjectType, query: &RecordQuery) -> Result<RecordPage>;
 } }
 
 timed! { PortalStore {
@@ -94,6 +100,13 @@ timed! { PortalStore {
     async fn reset_portal(&self, portal: PortalId, delete: bool) -> Result<bool>;
     async fn reset_all(&self) -> Result<()>;
     async fn apply_fixture(&self, fixture: &Fixture, max_limit: i64) -> Result<FixtureSummary>;
+} }
+
+timed! { RateLimitStore {
+    async fn put_rate_limits(&self, portal: PortalId, setting: &RateLimitSetting) -> Result<bool>;
+    async fn rate_limits_of(&self, portal: PortalId) -> Result<(bool, Option<RateLimitSetting>)>;
+    async fn all_rate_limits(&self) -> Result<Vec<(PortalId, RateLimitSetting)>>;
+    async fn sync_rate_hits(&self, replica: &str, deltas: &[Delta], ten_from: i64, day: i64, sweep: bool) -> Result<Vec<RemoteHits>>;
 } }
 
 timed! { StoreHealth {
