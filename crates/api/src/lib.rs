@@ -43,6 +43,9 @@ pub struct ApiConfig {
     pub faults: bool,
     /// Request metrics (`layers::metrics`) in the envelope; the server installs the exporter.
     pub metrics: bool,
+    /// The access log (`layers::access_log`: one line per request, and the request's
+    /// correlation id in every line logged while serving it).
+    pub access_log: bool,
     /// Request counts get a `portal` label (one series per portal and label set).
     pub metrics_per_portal: bool,
 }
@@ -57,6 +60,7 @@ impl Default for ApiConfig {
             rate_limit_sync: std::time::Duration::from_millis(5),
             faults: false,
             metrics: false,
+            access_log: true,
             metrics_per_portal: false,
         }
     }
@@ -192,4 +196,5 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(openapi::serve))
         .layer(axum::middleware::from_fn(middleware::headers))
         .fallback_service(hubspot)
+        .with_state(state)
 }

@@ -10,7 +10,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::trace::{DefaultMakeSpan, TraceLayer};
+use tower_http::trace::TraceLayer;
 
 static CORRELATION_HEADER: HeaderName = HeaderName::from_static("x-hubspot-correlation-id");
 
@@ -51,9 +51,13 @@ pub fn envelope(
         .metrics
         .clone()
         .map(|m| middleware::from_fn_with_state(m, layers::metrics::layer));
+    let access_log = state
+        .config
+        .access_log
+        .then(|| middleware::from_fn(layers::access_log::layer));
     tower::ServiceBuilder::new()
         .option_layer(metrics)
-        .layer(middleware::from_fn(layers::access_log::layer))
+        .option_layer(access_log)
         .option_layer(journal)
         .layer(middleware::from_fn(headers))
         .layer(middleware::from_fn(layers::context::layer))
@@ -75,8 +79,12 @@ pub fn envelope(
 pub fn outer(app: Router) -> Router {
     // Spans and events at debug level, never a header (the bearer token travels in one); server
     // errors are logged once, with their correlation id, where the error answer is made.
+    // The span names the path, never the query string (the webhooks API's `hapikey` travels
+    // in it) nor a header.
     let trace = TraceLayer::new_for_http()
-        .make_span_with(DefaultMakeSpan::new().include_headers(false))
+        .make_span_with(|req: &Request| {
+            tracing::debug_span!("http", method = %req.method(), path = %req.uri().path())
+        })
         .on_failure(());
     app.layer(catch_panic()).layer(trace)
 }

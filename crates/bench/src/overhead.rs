@@ -34,6 +34,14 @@ pub fn pairs() -> Vec<Pair> {
             on: &["--metrics", "on"],
             keep: 0.95,
         },
+        Pair {
+            id: "access-log",
+            title: "access log (one JSON line per request, to a file)",
+            off: &["--access-log", "off"],
+            on: &["--access-log", "on"],
+            // The issue sets no target: reported for what it costs.
+            keep: 0.0,
+        },
     ]
 }
 

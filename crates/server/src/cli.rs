@@ -197,6 +197,10 @@ pub struct ServeArgs {
     pub fixtures: Vec<std::path::PathBuf>,
     #[command(flatten)]
     pub metrics: MetricsArgs,
+    /// The access log: one info line per HubSpot-API request (target `assocd::access`), and
+    /// the request's correlation id on every line logged while serving it.
+    #[arg(long = "access-log", env = "ASSOCD_ACCESS_LOG", value_enum, default_value_t = Switch::On)]
+    pub access_log: Switch,
 }
 
 /// Prometheus metrics (docs/operations.md).
@@ -352,6 +356,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             faults: args.admin_token.is_some(),
             metrics: args.metrics.metrics == Switch::On,
             metrics_per_portal: args.metrics.metrics_per_portal,
+            access_log: args.access_log == Switch::On,
         },
         admin_token: args.admin_token.clone(),
         metrics_listen: args.metrics.metrics_listen.clone(),

@@ -11,6 +11,9 @@
 //! Handles are registered on first use and kept in a static per method: wrap the store only
 //! after the metrics recorder is installed.
 
+use assocd_core::apps::{
+    App, AppId, NewApp, NewSubscription, Subscription, SubscriptionId, WebhookSettings,
+};
 use assocd_core::fixture::{Fixture, FixtureSummary};
 use assocd_core::limits::{LimitInput, PurgeInput};
 use assocd_core::rate_limit::RateLimitSetting;
@@ -18,8 +21,8 @@ use assocd_core::rate_window::{Delta, RemoteHits};
 use assocd_core::records::{HighUsageReport, LinkEdit, LinkOutcome, Page};
 use assocd_core::search::{RecordPage, RecordQuery};
 use assocd_core::store::{
-    AssociationStore, LabelStore, LimitOp, LimitStore, PortalStore, PortalSummary, RateLimitStore,
-    Result, StoreHealth, TokenStore,
+    AppStore, AssociationStore, LabelStore, LimitOp, LimitStore, PortalStore, PortalSummary,
+    RateLimitStore, Result, StoreHealth, TokenStore, WebhookStore,
 };
 use assocd_core::token::TokenInfo;
 use assocd_core::{
@@ -107,6 +110,27 @@ timed! { RateLimitStore {
     async fn rate_limits_of(&self, portal: PortalId) -> Result<(bool, Option<RateLimitSetting>)>;
     async fn all_rate_limits(&self) -> Result<Vec<(PortalId, RateLimitSetting)>>;
     async fn sync_rate_hits(&self, replica: &str, deltas: &[Delta], ten_from: i64, day: i64, sweep: bool) -> Result<Vec<RemoteHits>>;
+} }
+
+timed! { AppStore {
+    async fn create_app(&self, app: &NewApp) -> Result<App>;
+    async fn list_apps(&self) -> Result<Vec<App>>;
+    async fn get_app(&self, app_id: AppId) -> Result<Option<App>>;
+    async fn delete_app(&self, app_id: AppId) -> Result<bool>;
+    async fn install_app(&self, app_id: AppId, portal: PortalId) -> Result<Option<bool>>;
+    async fn uninstall_app(&self, app_id: AppId, portal: PortalId) -> Result<Option<bool>>;
+    async fn app_for_key(&self, key_hash: &str) -> Result<Option<AppId>>;
+} }
+
+timed! { WebhookStore {
+    async fn webhook_settings(&self, app_id: AppId) -> Result<Option<WebhookSettings>>;
+    async fn put_webhook_settings(&self, app_id: AppId, target_url: &str, max_concurrent_requests: i64) -> Result<WebhookSettings>;
+    async fn delete_webhook_settings(&self, app_id: AppId) -> Result<bool>;
+    async fn list_subscriptions(&self, app_id: AppId) -> Result<Vec<Subscription>>;
+    async fn create_subscription(&self, app_id: AppId, new: &NewSubscription) -> Result<Subscription>;
+    async fn subscription(&self, app_id: AppId, id: SubscriptionId) -> Result<Option<Subscription>>;
+    async fn set_subscriptions_active(&self, app_id: AppId, changes: &[(SubscriptionId, bool)]) -> Result<Vec<Result<Subscription>>>;
+    async fn delete_subscription(&self, app_id: AppId, id: SubscriptionId) -> Result<bool>;
 } }
 
 timed! { StoreHealth {

@@ -3,7 +3,8 @@
 //!
 //! Order, outermost first (see `crate::router`):
 //! 1. `metrics`: counts and times every request (when metrics are on);
-//! 2. `access_log`: gives the request its correlation id and logs one line per request;
+//! 2. `access_log`: gives the request its correlation id and logs one line per request
+//!    (unless `--access-log off`);
 //! 3. `journal`: records request and answer (when `--journal-size` > 0);
 //! 4. `crate::middleware::headers`: the correlation id header and HubSpot's JSON content type;
 //! 5. `context`: classifies the request (operation, family) into a shared `RequestMeta`;

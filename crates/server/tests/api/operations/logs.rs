@@ -195,3 +195,30 @@ async fn text_log_format_writes_the_access_line_as_text() {
     assert!(line.contains("status=200"), "{line}");
     assert!(!text.starts_with('{'), "text, not JSON: {text}");
 }
+
+#[tokio::test]
+async fn access_log_off_writes_no_access_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = fresh_database(dir.path()).await;
+    let log = dir.path().join("assocd.log");
+    let server = Server::start_logged(
+        &db,
+        &["--bootstrap-token", SECRET, "--access-log", "off"],
+        &[("RUST_LOG", "info")],
+        Some(&log),
+    );
+    let sent = send(
+        &reqwest::Client::new(),
+        &server,
+        reqwest::Method::GET,
+        "/crm/v4/associations/contacts/companies/labels",
+        Some(SECRET),
+        None,
+    )
+    .await;
+    assert_eq!(sent.status, 200);
+    assert_eq!(server.terminate().code(), Some(0));
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("assocd listening"), "{text}");
+    assert!(!text.contains("assocd::access"), "{text}");
+}
