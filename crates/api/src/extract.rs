@@ -21,6 +21,11 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// Who a write of this caller is, in the change events it makes.
+    pub fn source(&self) -> assocd_core::events::ChangeSource {
+        assocd_core::events::ChangeSource::api(&self.token.id)
+    }
+
     /// The caller's portal, if its token carries one of the scopes HubSpot's spec lists for `op`.
     pub fn authorize(&self, op: Operation) -> Result<PortalId, ApiError> {
         let required = scopes::required(self.family.scope_key(), op);

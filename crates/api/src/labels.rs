@@ -200,6 +200,9 @@ async fn remove(
     let pair = params.pair(0)?;
     let type_id = params.int32(2, "associationTypeId")?;
     refuse_builtin(type_id)?;
-    state.store.delete_label(portal, &pair, type_id).await?;
+    state
+        .store
+        .delete_label(portal, &pair, type_id, &caller.source())
+        .await?;
     Ok(no_content())
 }

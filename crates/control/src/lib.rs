@@ -9,6 +9,7 @@
 mod access;
 pub mod apps;
 mod clock;
+mod events;
 mod faults;
 pub mod fixture_doc;
 mod fixtures;
@@ -70,6 +71,7 @@ pub fn router(state: ControlState) -> Router {
         .route("/_assocd/reset", post(portals::reset_all))
         .route("/_assocd/fixtures", post(fixtures::apply))
         .route("/_assocd/apps", get(apps::list).post(apps::create))
+        .route("/_assocd/events", get(events::list))
         .route("/_assocd/apps/{appId}", get(apps::get).delete(apps::delete))
         .route(
             "/_assocd/apps/{appId}/portals/{portalId}",

@@ -1,7 +1,9 @@
 //! The control plane's own OpenAPI document (`GET /_assocd/openapi.json`), generated from the
 //! handlers' annotations; HubSpot's routes are in `/openapi.json`, never here.
 
-use crate::{apps, clock, faults, fixture_doc, fixtures, health, portals, rate_limits, requests};
+use crate::{
+    apps, clock, events, faults, fixture_doc, fixtures, health, portals, rate_limits, requests,
+};
 use axum::http::StatusCode;
 use axum::response::Response;
 use std::sync::LazyLock;
@@ -25,13 +27,14 @@ impl Modify for AdminAuth {
 #[openapi(
     info(
         title = "assocd control plane",
-        description = "assocd's own API under /_assocd/: portals on demand, reset, fixtures, apps, the request journal, a frozen clock, per-portal rate limits and fault injection. Every route but /_assocd/health needs the admin token (Bearer). Errors use HubSpot's error body."
+        description = "assocd's own API under /_assocd/: portals on demand, reset, fixtures, apps, the feed of association change events, the request journal, a frozen clock, per-portal rate limits and fault injection. Every route but /_assocd/health needs the admin token (Bearer). Errors use HubSpot's error body."
     ),
     paths(
         health::get,
         portals::create, portals::list, portals::reset, portals::delete, portals::reset_all,
         fixtures::apply,
         apps::create, apps::list, apps::get, apps::delete, apps::install, apps::uninstall,
+        events::list,
         requests::list, requests::clear,
         clock::get, clock::put, clock::delete,
         rate_limits::get, rate_limits::put,

@@ -6,6 +6,7 @@ pub mod builtin;
 pub mod clock;
 pub mod dump;
 pub mod error;
+pub mod events;
 pub mod fixture;
 pub mod label_rules;
 pub mod limits;

@@ -6,6 +6,7 @@
 use crate::apps::{
     App, AppId, NewApp, NewSubscription, Subscription, SubscriptionId, WebhookSettings,
 };
+use crate::events::{ChangeSource, EventFilter, EventPage, Tick};
 use crate::fixture::{Fixture, FixtureSummary};
 use crate::limits::{LimitInput, PurgeInput};
 use crate::rate_limit::RateLimitSetting;
@@ -42,8 +43,15 @@ pub trait LabelStore: Send + Sync {
     /// Creates a label (one type per direction); returns the created directions.
     async fn create_label(&self, portal: PortalId, label: &NewLabel) -> Result<Vec<UserLabel>>;
     async fn rename_label(&self, portal: PortalId, rename: &LabelRename) -> Result<()>;
-    /// Deletes both directions of the label, its limits and its uses on associations.
-    async fn delete_label(&self, portal: PortalId, pair: &Pair, type_id: TypeId) -> Result<()>;
+    /// Deletes both directions of the label, its limits and its uses on associations (each
+    /// use removed is a change event of `source`).
+    async fn delete_label(
+        &self,
+        portal: PortalId,
+        pair: &Pair,
+        type_id: TypeId,
+        source: &ChangeSource,
+    ) -> Result<()>;
 }
 
 /// What a limits batch does.
@@ -98,13 +106,15 @@ pub trait AssociationStore: Send + Sync {
     ) -> Result<Vec<Page>>;
     /// Applies edits in order in one transaction (R2-R5, R7-R9), both directions at once and
     /// limits checked; each input gets its own outcome and a failed input writes nothing. With
-    /// `all_or_nothing`, any failed input rolls the whole batch back and is the error.
+    /// `all_or_nothing`, any failed input rolls the whole batch back and is the error. Every
+    /// row added or removed is a change event of `source`, written in the same transaction.
     async fn write_associations(
         &self,
         portal: PortalId,
         pair: &Pair,
         edits: &[LinkEdit],
         all_or_nothing: bool,
+        source: &ChangeSource,
     ) -> Result<Vec<Result<LinkOutcome>>>;
     /// Computes and keeps the portal's high-usage report (records at 80% or more of a
     /// user-enforced limit) requested by `user_id`.
@@ -246,6 +256,23 @@ pub trait WebhookStore: Send + Sync {
     async fn delete_subscription(&self, app_id: AppId, id: SubscriptionId) -> Result<bool>;
 }
 
+/// The outbox of change events: dispatch (a round for the feed's order, deliveries for the
+/// apps that subscribe), the feed, and retention.
+#[async_trait]
+pub trait OutboxStore: Send + Sync {
+    /// Dispatches the oldest undispatched changes, up to about `max_events` events: gives them
+    /// the next dispatch round (one replica at a time, so rounds follow commit order) and
+    /// queues their deliveries. Does nothing while another replica dispatches.
+    async fn outbox_tick(&self, max_events: usize) -> Result<Tick>;
+    /// Resolves when this process has committed a change since the last call (or at once when
+    /// it did before), so the worker need not poll while nothing happens.
+    async fn changes_committed(&self);
+    /// A page of the dispatched events, in dispatch order.
+    async fn list_events(&self, filter: &EventFilter) -> Result<EventPage>;
+    /// Removes dispatched events that occurred before `before_ms`; returns how many.
+    async fn clean_events(&self, before_ms: i64) -> Result<u64>;
+}
+
 /// Whether the database can serve: for health and readiness checks.
 #[async_trait]
 pub trait StoreHealth: Send + Sync {
@@ -268,6 +295,7 @@ pub trait Store:
     + RateLimitStore
     + AppStore
     + WebhookStore
+    + OutboxStore
     + StoreHealth
 {
 }
@@ -280,6 +308,7 @@ impl<T> Store for T where
         + RateLimitStore
         + AppStore
         + WebhookStore
+        + OutboxStore
         + StoreHealth
 {
 }

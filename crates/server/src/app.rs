@@ -78,6 +78,8 @@ pub struct Settings {
     pub admin_token: Option<String>,
     /// With metrics on (`api.metrics`): serve /metrics on this address instead of the main one.
     pub metrics_listen: Option<String>,
+    /// The webhook worker (dispatch, delivery, retention).
+    pub webhooks: assocd_webhooks::WebhookConfig,
 }
 
 /// A bound, ready server. Binding first lets callers use port 0 and learn the real port.
@@ -150,6 +152,15 @@ impl Application {
                 let _ = stop.wait_for(|s| *s).await;
             })));
         }
+        let mut stop = stop.clone();
+        workers.push(tokio::spawn(assocd_webhooks::run(
+            self.state.store.clone(),
+            self.state.clock.clone(),
+            self.settings.webhooks.clone(),
+            async move {
+                let _ = stop.wait_for(|s| *s).await;
+            },
+        )));
         workers
     }
 

@@ -33,7 +33,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the HTTP server.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply database migrations and exit.
     Migrate(MigrateArgs),
     /// Write the database (or one portal) to stdout as JSON Lines: tokens (hashes only),
@@ -201,6 +201,18 @@ pub struct ServeArgs {
     /// the request's correlation id on every line logged while serving it.
     #[arg(long = "access-log", env = "ASSOCD_ACCESS_LOG", value_enum, default_value_t = Switch::On)]
     pub access_log: Switch,
+    /// Multiplies the webhook retry delays (1: HubSpot's 10 retries over about 24 hours;
+    /// 0.001 compresses them to about 90 seconds, for tests).
+    #[arg(long, env = "ASSOCD_WEBHOOK_RETRY_SCALE", default_value_t = 1.0)]
+    pub webhook_retry_scale: f64,
+    /// How long change events are kept for the feed (`/_assocd/events`), delivered or not:
+    /// a number with `ms`, `s`, `m`, `h` or `d` [HubSpot's journal keeps 3 days].
+    #[arg(long, env = "ASSOCD_EVENT_RETENTION", default_value = "3d", value_parser = parse_duration)]
+    pub event_retention: Duration,
+    /// How long a replica keeps a claimed webhook delivery before another replica may take it
+    /// over (PostgreSQL).
+    #[arg(long, env = "ASSOCD_WEBHOOK_LEASE", default_value = "30s", value_parser = parse_duration, hide = true)]
+    pub webhook_lease: Duration,
 }
 
 /// Prometheus metrics (docs/operations.md).
@@ -252,7 +264,7 @@ pub enum TokenCommand {
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve(args) => serve(args).await,
+        Command::Serve(args) => serve(*args).await,
         Command::Migrate(args) => {
             let how = if args.no_lock {
                 Migrations::ApplyUnlocked
@@ -307,6 +319,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     {
         anyhow::bail!("--admin-token must not be empty");
     }
+    if !(args.webhook_retry_scale.is_finite() && args.webhook_retry_scale > 0.0) {
+        anyhow::bail!("--webhook-retry-scale must be a positive number");
+    }
     if args.admin_token.is_some() && args.admin_token == args.bootstrap_token {
         anyhow::bail!("the admin token and the bootstrap token must differ");
     }
@@ -360,6 +375,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         },
         admin_token: args.admin_token.clone(),
         metrics_listen: args.metrics.metrics_listen.clone(),
+        webhooks: assocd_webhooks::WebhookConfig {
+            retry_scale: args.webhook_retry_scale,
+            event_retention: args.event_retention,
+            lease: args.webhook_lease,
+            ..Default::default()
+        },
     };
     let app = Application::build(&args.listen, store, settings).await?;
     if let Some(addr) = app.metrics_addr() {
@@ -369,6 +390,27 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(%addr, database = %redact(&args.db.database), control_plane = args.admin_token.is_some(), "assocd listening");
     println!("assocd listening on http://{addr}");
     app.run_until(shutdown_signal()).await
+}
+
+/// A duration: a number followed by `ms`, `s`, `m`, `h` or `d` (`3d`, `90s`, `500ms`).
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .ok_or_else(|| format!("'{text}': give a unit (ms, s, m, h or d)"))?;
+    let (number, unit) = t.split_at(split);
+    let n: f64 = number
+        .parse()
+        .map_err(|_| format!("'{text}' is not a number with a unit"))?;
+    let seconds = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        "d" => n * 86_400.0,
+        _ => return Err(format!("'{text}': the unit is ms, s, m, h or d")),
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|e| format!("'{text}': {e}"))
 }
 
 async fn token(cmd: TokenCommand) -> anyhow::Result<()> {

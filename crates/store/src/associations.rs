@@ -5,8 +5,10 @@
 //! `BEGIN IMMEDIATE`; PostgreSQL runs SERIALIZABLE with retries, so concurrent writers never
 //! both pass a limit check. Reads go through `crate::read`.
 
+use crate::outbox::ChangeMeta;
 use crate::read::{Arg, Query, Row};
 use crate::{write_tx, SqlStore, TxError};
+use assocd_core::events::ChangeSource;
 use assocd_core::records::{
     describe, refuse_batch, AssociatedRecord, HighUsageReport, LinkEdit, LinkOutcome, Page,
     PairTypes, TypeKey,
@@ -21,10 +23,12 @@ use std::collections::BTreeMap;
 mod group;
 mod report;
 mod search;
+mod sql;
 mod write;
 
 pub(crate) use group::GroupWriter;
 pub use group::GROUP_BATCH_SIZE;
+pub(crate) use sql::Marks;
 pub(crate) use write::read_rows as read_link_rows;
 
 type LimitMap = BTreeMap<TypeKey, i64>;
@@ -160,8 +164,10 @@ pub(crate) async fn apply_batch(
     pair: &Pair,
     edits: &[LinkEdit],
     all_or_nothing: bool,
+    meta: &ChangeMeta,
 ) -> Result<Vec<Result<LinkOutcome>>, TxError> {
-    let outcomes = write::write_batch(conn, backend, portal, pair, edits, all_or_nothing).await?;
+    let outcomes =
+        write::write_batch(conn, backend, portal, pair, edits, all_or_nothing, meta).await?;
     if all_or_nothing && outcomes.iter().any(Result::is_err) {
         let failures = outcomes
             .into_iter()
@@ -215,18 +221,35 @@ impl AssociationStore for SqlStore {
         pair: &Pair,
         edits: &[LinkEdit],
         all_or_nothing: bool,
+        source: &ChangeSource,
     ) -> Result<Vec<Result<LinkOutcome>>> {
-        if let Some(group) = &self.group {
-            return group.write(portal, pair, edits, all_or_nothing).await;
-        }
-        // Queue behind this process's writers of the pair, for at most one transaction's
-        // deadline; past that, go ahead (SERIALIZABLE still keeps the write correct).
-        let _turn = tokio::time::timeout(self.tx_deadline, self.pair_locks.queue(portal, pair))
-            .await
-            .ok();
-        write_tx!(self, |tx| {
-            apply_batch(&mut tx, self.backend, portal, pair, edits, all_or_nothing).await?
-        })
+        let meta = ChangeMeta {
+            source: source.clone(),
+            occurred_at: self.clock.now_ms(),
+        };
+        let written = if let Some(group) = &self.group {
+            group.write(portal, pair, edits, all_or_nothing, meta).await
+        } else {
+            // Queue behind this process's writers of the pair, for at most one transaction's
+            // deadline; past that, go ahead (SERIALIZABLE still keeps the write correct).
+            let _turn = tokio::time::timeout(self.tx_deadline, self.pair_locks.queue(portal, pair))
+                .await
+                .ok();
+            write_tx!(self, |tx| {
+                apply_batch(
+                    &mut tx,
+                    self.backend,
+                    portal,
+                    pair,
+                    edits,
+                    all_or_nothing,
+                    &meta,
+                )
+                .await?
+            })
+        };
+        self.outbox_signal.notify_one();
+        written
     }
 
     async fn create_high_usage_report(

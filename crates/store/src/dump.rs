@@ -1,6 +1,8 @@
 //! Export and import of whole tables (`assocd_core::dump`). The tables and their columns are
 //! read from the database's own catalog, so a table added by a later migration is carried along
-//! without code here; `_sqlx_migrations` stays behind (each database has its own history).
+//! without code here; `_sqlx_migrations` stays behind (each database has its own history), and
+//! so do the `outbox*` tables (change events and their deliveries: transient, kept only for the
+//! retention period, and tied to this database's own sequences).
 
 use crate::{db_error, Backend, SqlStore};
 use assocd_core::dump::{
@@ -70,13 +72,13 @@ async fn catalog(conn: &mut AnyConnection, backend: Backend) -> Result<Vec<Table
     let (tables_sql, columns_sql) = match backend {
         Backend::Sqlite => (
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
-               AND name <> '_sqlx_migrations' ORDER BY name",
+               AND name <> '_sqlx_migrations' AND name NOT LIKE 'outbox%' ORDER BY name",
             "SELECT name, type FROM pragma_table_info($1) ORDER BY cid",
         ),
         Backend::Postgres => (
             "SELECT table_name::text FROM information_schema.tables
               WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'
-                AND table_name <> '_sqlx_migrations' ORDER BY 1",
+                AND table_name <> '_sqlx_migrations' AND table_name NOT LIKE 'outbox%' ORDER BY 1",
             "SELECT column_name::text, data_type::text FROM information_schema.columns
               WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
         ),

@@ -7,9 +7,11 @@
 
 use crate::associations::{apply_batch, read_link_rows};
 use crate::labels::{create_in, label_from_row, LABEL_COLUMNS};
+use crate::outbox::ChangeMeta;
 use crate::tokens::{put_in, register_portal};
 use crate::{write_tx, Backend, SqlStore, TxError};
 use assocd_core::apps::NewApp;
+use assocd_core::events::ChangeSource;
 use assocd_core::fixture::{
     app_path, entry_path, AppFixture, Fixture, FixtureAssociation, FixtureSummary, PortalFixture,
     TypeRef,
@@ -28,7 +30,11 @@ pub(crate) async fn apply(
 ) -> Result<FixtureSummary> {
     let now = store.clock.now_ms();
     let backend = store.backend;
-    write_tx!(store, |tx| {
+    let meta = ChangeMeta {
+        source: ChangeSource::fixture(),
+        occurred_at: now,
+    };
+    let summary = write_tx!(store, |tx| {
         let mut summary = FixtureSummary::default();
         for (index, portal) in fixture.portals.iter().enumerate() {
             apply_portal(
@@ -37,7 +43,7 @@ pub(crate) async fn apply(
                 index,
                 portal,
                 max_limit,
-                now,
+                &meta,
                 &mut summary,
             )
             .await?;
@@ -46,7 +52,9 @@ pub(crate) async fn apply(
             summary.apps += u64::from(apply_app(&mut tx, index, app, now).await?);
         }
         summary
-    })
+    });
+    store.outbox_signal.notify_one();
+    summary
 }
 
 /// The error of entry `path`: a validation error whose message starts with the path, keeping
@@ -72,10 +80,11 @@ async fn apply_portal(
     index: usize,
     p: &PortalFixture,
     max_limit: i64,
-    now: i64,
+    meta: &ChangeMeta,
     summary: &mut FixtureSummary,
 ) -> Result<(), TxError> {
     let portal = p.portal_id;
+    let now = meta.occurred_at;
     let known: Option<i64> = sqlx::query_scalar(
         "SELECT portal_id FROM portals WHERE portal_id = $1 AND deleted_at IS NULL",
     )
@@ -167,6 +176,7 @@ async fn apply_portal(
             portal,
             start,
             &p.associations[start..end],
+            meta,
         )
         .await?;
         start = end;
@@ -183,6 +193,7 @@ async fn apply_associations(
     portal: PortalId,
     first: usize,
     run: &[FixtureAssociation],
+    meta: &ChangeMeta,
 ) -> Result<u64, TxError> {
     let pair = &run[0].pair;
     let mut edits = Vec::with_capacity(run.len());
@@ -206,7 +217,7 @@ async fn apply_associations(
         linked.insert((f, t));
     })
     .await?;
-    let outcomes = apply_batch(conn, backend, portal, pair, &edits, false).await?;
+    let outcomes = apply_batch(conn, backend, portal, pair, &edits, false, meta).await?;
     for (i, outcome) in outcomes.into_iter().enumerate() {
         outcome.map_err(|e| {
             at(

@@ -1,7 +1,9 @@
 //! USER_DEFINED association types (labels): one row per direction.
 
+use crate::outbox::{record_removal, ChangeMeta, Removal};
 use crate::read::{Arg, Row};
 use crate::{write_tx, SqlStore, TxError, FIRST_USER_TYPE_ID};
+use assocd_core::events::ChangeSource;
 use assocd_core::store::{LabelStore, Result};
 use assocd_core::{
     builtin, Error, ErrorKind, LabelRename, NewLabel, ObjectType, Pair, PortalId, TypeId, UserLabel,
@@ -287,8 +289,18 @@ impl LabelStore for SqlStore {
     }
 
     #[tracing::instrument(skip(self), fields(portal))]
-    async fn delete_label(&self, portal: PortalId, pair: &Pair, type_id: TypeId) -> Result<()> {
-        write_tx!(self, |tx| {
+    async fn delete_label(
+        &self,
+        portal: PortalId,
+        pair: &Pair,
+        type_id: TypeId,
+        source: &ChangeSource,
+    ) -> Result<()> {
+        let meta = ChangeMeta {
+            source: source.clone(),
+            occurred_at: self.clock.now_ms(),
+        };
+        let deleted = write_tx!(self, |tx| {
             let row = find_in_pair(&mut tx, portal, pair, type_id)
                 .await?
                 .ok_or_else(|| not_found(type_id))?;
@@ -308,7 +320,13 @@ impl LabelStore for SqlStore {
                     ))));
                 }
             }
-            for id in [row.type_id, row.inverse_type_id] {
+            let mut ids = vec![row.type_id, row.inverse_type_id];
+            ids.dedup();
+            for id in &ids {
+                let what = Removal::UserType(i64::from(*id));
+                record_removal(&mut tx, self.backend, portal, &meta, what).await?;
+            }
+            for id in ids {
                 for sql in [
                     "DELETE FROM labels WHERE portal_id = $1 AND type_id = $2",
                     "DELETE FROM limits WHERE portal_id = $1 AND category = 'USER_DEFINED' AND type_id = $2",
@@ -317,7 +335,9 @@ impl LabelStore for SqlStore {
                     sqlx::query(sql).bind(portal).bind(id as i64).execute(&mut *tx).await?;
                 }
             }
-        })
+        });
+        self.outbox_signal.notify_one();
+        deleted
     }
 }
 

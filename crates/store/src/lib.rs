@@ -15,6 +15,7 @@ mod fixtures;
 mod labels;
 mod limits;
 mod metered;
+mod outbox;
 mod pair_locks;
 mod pool_stats;
 mod portals;
@@ -107,6 +108,9 @@ pub struct SqlStore {
     clock: Clock,
     /// Callers waiting for a pooled connection (see `pool_stats`).
     waiting: std::sync::Arc<pool_stats::Waiting>,
+    /// Signalled after every commit that may have written change events (the webhook worker
+    /// waits on it instead of polling).
+    outbox_signal: std::sync::Arc<tokio::sync::Notify>,
 }
 
 /// First id handed to a portal's own association types: well above HubSpot's built-in ids,
@@ -174,6 +178,7 @@ impl SqlStore {
                 tx_deadline,
                 clock: Clock::default(),
                 waiting: Default::default(),
+                outbox_signal: Default::default(),
             });
         }
         let path = url
@@ -216,6 +221,7 @@ impl SqlStore {
             tx_deadline,
             clock: Clock::default(),
             waiting: Default::default(),
+            outbox_signal: Default::default(),
         })
     }
 
@@ -286,6 +292,20 @@ impl SqlStore {
         }
         self.write.close().await;
         self.read.close().await;
+    }
+
+    /// A transaction of the webhook worker: on PostgreSQL READ COMMITTED, where its row locks
+    /// (`FOR UPDATE SKIP LOCKED`) share the outbox between replicas without serialization
+    /// failures; on SQLite the one writer, as always.
+    async fn begin_worker(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => {
+                self.write
+                    .begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
+                    .await
+            }
+        }
     }
 
     async fn begin_write(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {

@@ -14,6 +14,7 @@
 use assocd_core::apps::{
     App, AppId, NewApp, NewSubscription, Subscription, SubscriptionId, WebhookSettings,
 };
+use assocd_core::events::{ChangeSource, EventFilter, EventPage, Tick};
 use assocd_core::fixture::{Fixture, FixtureSummary};
 use assocd_core::limits::{LimitInput, PurgeInput};
 use assocd_core::rate_limit::RateLimitSetting;
@@ -21,8 +22,8 @@ use assocd_core::rate_window::{Delta, RemoteHits};
 use assocd_core::records::{HighUsageReport, LinkEdit, LinkOutcome, Page};
 use assocd_core::search::{RecordPage, RecordQuery};
 use assocd_core::store::{
-    AppStore, AssociationStore, LabelStore, LimitOp, LimitStore, PortalStore, PortalSummary,
-    RateLimitStore, Result, StoreHealth, TokenStore, WebhookStore,
+    AppStore, AssociationStore, LabelStore, LimitOp, LimitStore, OutboxStore, PortalStore,
+    PortalSummary, RateLimitStore, Result, StoreHealth, TokenStore, WebhookStore,
 };
 use assocd_core::token::TokenInfo;
 use assocd_core::{
@@ -79,7 +80,7 @@ timed! { LabelStore {
     async fn list_labels(&self, portal: PortalId, pair: &Pair) -> Result<Vec<UserLabel>>;
     async fn create_label(&self, portal: PortalId, label: &NewLabel) -> Result<Vec<UserLabel>>;
     async fn rename_label(&self, portal: PortalId, rename: &LabelRename) -> Result<()>;
-    async fn delete_label(&self, portal: PortalId, pair: &Pair, type_id: TypeId) -> Result<()>;
+    async fn delete_label(&self, portal: PortalId, pair: &Pair, type_id: TypeId, source: &ChangeSource) -> Result<()>;
 } }
 
 timed! { LimitStore {
@@ -91,7 +92,7 @@ timed! { LimitStore {
 timed! { AssociationStore {
     async fn list_associations(&self, portal: PortalId, pair: &Pair, from: RecordId, after: Option<RecordId>, limit: usize) -> Result<Page>;
     async fn read_associations(&self, portal: PortalId, pair: &Pair, inputs: &[(RecordId, Option<RecordId>)], limit: usize) -> Result<Vec<Page>>;
-    async fn write_associations(&self, portal: PortalId, pair: &Pair, edits: &[LinkEdit], all_or_nothing: bool) -> Result<Vec<Result<LinkOutcome>>>;
+    async fn write_associations(&self, portal: PortalId, pair: &Pair, edits: &[LinkEdit], all_or_nothing: bool, source: &ChangeSource) -> Result<Vec<Result<LinkOutcome>>>;
     async fn create_high_usage_report(&self, portal: PortalId, user_id: i32) -> Result<HighUsageReport>;
     async fn high_usage_report(&self, portal: PortalId, user_id: i32) -> Result<Option<HighUsageReport>>;
     async fn search_records(&self, portal: PortalId, object_type: &ObjectType, query: &RecordQuery) -> Result<RecordPage>;
@@ -132,6 +133,17 @@ timed! { WebhookStore {
     async fn set_subscriptions_active(&self, app_id: AppId, changes: &[(SubscriptionId, bool)]) -> Result<Vec<Result<Subscription>>>;
     async fn delete_subscription(&self, app_id: AppId, id: SubscriptionId) -> Result<bool>;
 } }
+
+timed! { OutboxStore {
+    async fn outbox_tick(&self, max_events: usize) -> Result<Tick>;
+    async fn list_events(&self, filter: &EventFilter) -> Result<EventPage>;
+    async fn clean_events(&self, before_ms: i64) -> Result<u64>;
+}
+    // A wait, not a call: not timed.
+    async fn changes_committed(&self) {
+        self.inner.changes_committed().await
+    }
+}
 
 timed! { StoreHealth {
     async fn ping(&self) -> Result<()>;

@@ -2,8 +2,10 @@
 //! and delete. A reset removes the portal's data in one transaction; its type id counter goes
 //! too, so a reset portal hands out the same label ids as a new one.
 
+use crate::outbox::{record_reset, ChangeMeta};
 use crate::tokens::{put_in, register_portal};
-use crate::{db_error, get_i64, write_tx, SqlStore};
+use crate::{db_error, get_i64, write_tx, Backend, SqlStore};
+use assocd_core::events::ChangeSource;
 use assocd_core::fixture::{Fixture, FixtureSummary};
 use assocd_core::store::{PortalStore, PortalSummary, Result, StoreHealth};
 use assocd_core::token::TokenInfo;
@@ -33,8 +35,19 @@ const LIST_SQL: &str = "SELECT p.portal_id,
         AS associations
   FROM portals p WHERE p.deleted_at IS NULL ORDER BY p.portal_id";
 
-/// Removes the data of one portal (`Some`) or of all (`None`) inside the caller's transaction.
-async fn clear_data(conn: &mut AnyConnection, portal: Option<PortalId>) -> Result<(), sqlx::Error> {
+/// Removes the data of one portal (`Some`) or of all (`None`) inside the caller's transaction;
+/// every association row removed is a change event (`INTERNAL_PROCESSING`).
+async fn clear_data(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    portal: Option<PortalId>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let meta = ChangeMeta {
+        source: ChangeSource::portal_reset(),
+        occurred_at: now,
+    };
+    record_reset(conn, backend, portal, &meta).await?;
     for table in DATA_TABLES {
         match portal {
             Some(p) => {
@@ -101,7 +114,7 @@ impl PortalStore for SqlStore {
     #[tracing::instrument(skip(self))]
     async fn reset_portal(&self, portal: PortalId, delete: bool) -> Result<bool> {
         let now = self.clock.now_ms();
-        write_tx!(self, |tx| {
+        let reset = write_tx!(self, |tx| {
             let known: Option<i64> = sqlx::query_scalar(
                 "SELECT portal_id FROM portals WHERE portal_id = $1 AND deleted_at IS NULL",
             )
@@ -109,7 +122,7 @@ impl PortalStore for SqlStore {
             .fetch_optional(&mut *tx)
             .await?;
             if known.is_some() {
-                clear_data(&mut tx, Some(portal)).await?;
+                clear_data(&mut tx, self.backend, Some(portal), now).await?;
                 if delete {
                     sqlx::query("DELETE FROM portal_rate_limits WHERE portal_id = $1")
                         .bind(portal)
@@ -127,14 +140,19 @@ impl PortalStore for SqlStore {
                 }
             }
             known.is_some()
-        })
+        });
+        self.outbox_signal.notify_one();
+        reset
     }
 
     #[tracing::instrument(skip(self))]
     async fn reset_all(&self) -> Result<()> {
-        write_tx!(self, |tx| {
-            clear_data(&mut tx, None).await?;
-        })
+        let now = self.clock.now_ms();
+        let reset = write_tx!(self, |tx| {
+            clear_data(&mut tx, self.backend, None, now).await?;
+        });
+        self.outbox_signal.notify_one();
+        reset
     }
 
     async fn apply_fixture(&self, fixture: &Fixture, max_limit: i64) -> Result<FixtureSummary> {

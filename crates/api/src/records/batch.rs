@@ -128,7 +128,7 @@ pub(super) async fn create(
     let (ok, errors) = split(
         state
             .store
-            .write_associations(portal, &pair, &edits, false)
+            .write_associations(portal, &pair, &edits, false, &caller.source())
             .await?,
     );
     let results: Vec<LabelsBetweenObjectPair> = ok
@@ -265,7 +265,7 @@ pub(super) async fn archive(
     reader.finish()?;
     state
         .store
-        .write_associations(portal, &pair, &edits, false)
+        .write_associations(portal, &pair, &edits, false, &caller.source())
         .await?;
     Ok(void_batch(
         &caller,
@@ -299,7 +299,7 @@ pub(super) async fn archive_labels(
     let (ok, errors) = split(
         state
             .store
-            .write_associations(portal, &pair, &edits, all_or_nothing)
+            .write_associations(portal, &pair, &edits, all_or_nothing, &caller.source())
             .await?,
     );
     Ok(void_batch(
@@ -328,7 +328,7 @@ pub(super) async fn associate_default(
     let (ok, errors) = split(
         state
             .store
-            .write_associations(portal, &pair, &edits, false)
+            .write_associations(portal, &pair, &edits, false, &caller.source())
             .await?,
     );
     let results: Vec<_> = ok.iter().flat_map(default_results).collect();

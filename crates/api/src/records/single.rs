@@ -37,6 +37,7 @@ fn target(params: &Params, with_to: bool) -> Result<Target, ApiError> {
 /// Runs one edit; its own failure is the answer.
 async fn write_one(
     state: &AppState,
+    caller: &Caller,
     portal: i64,
     t: &Target,
     op: EditOp,
@@ -48,7 +49,7 @@ async fn write_one(
     };
     let mut outcomes = state
         .store
-        .write_associations(portal, &t.pair, &[edit], false)
+        .write_associations(portal, &t.pair, &[edit], false, &caller.source())
         .await?;
     outcomes
         .pop()
@@ -145,6 +146,7 @@ pub(super) async fn associate(
     let specs: Vec<AssociationSpec> = parse(&body)?;
     let outcome = write_one(
         &state,
+        &caller,
         portal,
         &t,
         EditOp::SetLabels(specs.into_iter().map(Into::into).collect()),
@@ -178,7 +180,7 @@ pub(super) async fn remove(
 ) -> Result<Response, ApiError> {
     let portal = caller.authorize(Operation::R3)?;
     let t = target(&params, true)?;
-    write_one(&state, portal, &t, EditOp::Clear).await?;
+    write_one(&state, &caller, portal, &t, EditOp::Clear).await?;
     Ok(no_content())
 }
 
@@ -210,7 +212,7 @@ pub(super) async fn associate_default(
     let portal = caller.authorize(Operation::R4)?;
     let t = target(&params, true)?;
     let started = now(&state.clock);
-    let outcome = write_one(&state, portal, &t, EditOp::AddDefault).await?;
+    let outcome = write_one(&state, &caller, portal, &t, EditOp::AddDefault).await?;
     let body = BatchResponse {
         status: "COMPLETE",
         results: default_results(&outcome),

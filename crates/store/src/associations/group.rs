@@ -14,6 +14,7 @@
 //! PostgreSQL does not use this: there, concurrent transactions run side by side.
 
 use super::apply_batch;
+use crate::outbox::ChangeMeta;
 use crate::{retry_backoff, Backend, TxError, MAX_RETRIES};
 use assocd_core::records::{LinkEdit, LinkOutcome};
 use assocd_core::store::Result;
@@ -38,6 +39,7 @@ struct Job {
     pair: Pair,
     edits: Vec<LinkEdit>,
     all_or_nothing: bool,
+    meta: ChangeMeta,
     reply: oneshot::Sender<Outcomes>,
 }
 
@@ -61,6 +63,7 @@ impl GroupWriter {
         pair: &Pair,
         edits: &[LinkEdit],
         all_or_nothing: bool,
+        meta: ChangeMeta,
     ) -> Outcomes {
         let (reply, answer) = oneshot::channel();
         let job = Job {
@@ -68,6 +71,7 @@ impl GroupWriter {
             pair: pair.clone(),
             edits: edits.to_vec(),
             all_or_nothing,
+            meta,
             reply,
         };
         if self.queue.send(job).await.is_err() {
@@ -143,6 +147,7 @@ async fn attempt_group(write: &AnyPool, jobs: &[Job]) -> Result<Vec<Outcomes>, T
             &job.pair,
             &job.edits,
             job.all_or_nothing,
+            &job.meta,
         )
         .await;
         match outcome {

@@ -3,6 +3,7 @@
 
 use super::PAGE_SQL;
 use crate::{ConnectOptions, SqlStore};
+use assocd_core::events::ChangeSource;
 use assocd_core::limits::LimitInput;
 use assocd_core::records::{EditOp, LinkEdit};
 use assocd_core::store::{AssociationStore, LimitOp, LimitStore};
@@ -64,12 +65,7 @@ async fn listing_and_limit_counts_are_index_searches_not_scans() {
     );
     // A write batch reads the stored types of its pairs off the primary key, one lookup per
     // pair, never a scan of the portal's rows.
-    let rows = plan_of(
-        &s,
-        &super::write::rows_sql(crate::Backend::Sqlite, 3),
-        3 + 6,
-    )
-    .await;
+    let rows = plan_of(&s, &super::sql::rows_sql(crate::Backend::Sqlite, 3), 3 + 6).await;
     assert!(
         !rows.contains("SCAN a") && !rows.contains("SCAN associations"),
         "batch read plan scans:\n{rows}"
@@ -82,7 +78,7 @@ async fn listing_and_limit_counts_are_index_searches_not_scans() {
     );
     let count = plan_of(
         &s,
-        &super::write::counts_sql(crate::Backend::Sqlite, 3),
+        &super::sql::counts_sql(crate::Backend::Sqlite, 3),
         5 + 3,
     )
     .await;
@@ -123,7 +119,7 @@ async fn high_usage_report_lists_records_at_80_percent_and_is_kept() {
         });
     }
     assert!(s
-        .write_associations(1, &p, &edits, false)
+        .write_associations(1, &p, &edits, false, &ChangeSource::api("test"))
         .await
         .unwrap()
         .iter()
@@ -180,7 +176,9 @@ async fn million_row_bench_listing_cost_does_not_grow_with_the_table() {
             op: EditOp::AddDefault,
         })
         .collect();
-    s.write_associations(1, &p, &edits, false).await.unwrap();
+    s.write_associations(1, &p, &edits, false, &ChangeSource::api("test"))
+        .await
+        .unwrap();
     fill(&s, 1_000).await;
     let small = time_pages(&s, &p).await;
     sqlx::query("DELETE FROM associations WHERE portal_id = 9")
@@ -228,7 +226,12 @@ async fn concurrent_batches_commit_in_groups_each_with_its_own_answer() {
                     op: EditOp::AddDefault,
                 },
             ];
-            (i, s.write_associations(1, &p, &edits, false).await.unwrap())
+            (
+                i,
+                s.write_associations(1, &p, &edits, false, &ChangeSource::api("test"))
+                    .await
+                    .unwrap(),
+            )
         }));
     }
     let refused = {
@@ -246,7 +249,8 @@ async fn concurrent_batches_commit_in_groups_each_with_its_own_answer() {
                     op: EditOp::Add(vec![TypeKey::new(Category::UserDefined, 999_999)]),
                 },
             ];
-            s.write_associations(1, &p, &edits, true).await
+            s.write_associations(1, &p, &edits, true, &ChangeSource::api("test"))
+                .await
         })
     };
     let mut granted = Vec::new();

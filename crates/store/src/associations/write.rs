@@ -9,7 +9,9 @@
 //! 5. writes the difference between the state it read and the state it planned: multi-row
 //!    inserts, and deletes of exactly the rows that went away.
 
+use super::sql::{counts_sql, insert_sql, rows_sql};
 use super::{key_of, load_types, LimitMap};
+use crate::outbox::{self, ChangeMeta, EventRow};
 use crate::{get_i64, get_str, Backend, TxError};
 use assocd_core::records::{
     check_limit, new_rows, plan, EditOp, LinkEdit, LinkOutcome, Links, NewRow, PairTypes, TypeKey,
@@ -144,85 +146,6 @@ impl<'a> State<'a> {
     }
 }
 
-/// Bind markers in text order: `?` on SQLite, `$1, $2, …` on PostgreSQL; values are bound in
-/// the same order. (sqlx-sqlite resolves a numbered `$n` with a linear lookup by name per bind,
-/// which made a statement of a few hundred binds spend a fifth of R5's CPU there.)
-struct Marks {
-    numbered: bool,
-    n: usize,
-}
-
-impl Marks {
-    fn new(backend: Backend) -> Self {
-        Marks {
-            numbered: backend == Backend::Postgres,
-            n: 0,
-        }
-    }
-
-    fn next(&mut self) -> String {
-        self.n += 1;
-        if self.numbered {
-            format!("${}", self.n)
-        } else {
-            "?".to_string()
-        }
-    }
-
-    /// `(m, m, …)` of `width` markers.
-    fn tuple(&mut self, width: usize) -> String {
-        let marks: Vec<String> = (0..width).map(|_| self.next()).collect();
-        format!("({})", marks.join(", "))
-    }
-}
-
-/// The stored types of `n` (from, to) pairs of one direction: binds the pairs' ids, then
-/// portal, from type, to type.
-pub(super) fn rows_sql(backend: Backend, n: usize) -> String {
-    let mut m = Marks::new(backend);
-    let values: Vec<String> = (0..n).map(|_| m.tuple(2)).collect();
-    format!(
-        "SELECT a.from_id, a.to_id, a.category, a.type_id
-         FROM (VALUES {}) AS v CROSS JOIN associations a
-         WHERE a.portal_id = {} AND a.from_type = {} AND a.to_type = {}
-           AND a.from_id = v.column1 AND a.to_id = v.column2",
-        values.join(", "),
-        m.next(),
-        m.next(),
-        m.next()
-    )
-}
-
-/// How many records each of `n` records has under one type: binds portal, from type, to type,
-/// category, type id, then the records' ids.
-pub(super) fn counts_sql(backend: Backend, n: usize) -> String {
-    let mut m = Marks::new(backend);
-    let head: Vec<String> = (0..5).map(|_| m.next()).collect();
-    format!(
-        "SELECT from_id, COUNT(*) AS n FROM associations
-         WHERE portal_id = {} AND from_type = {} AND to_type = {} AND category = {} AND type_id = {}
-           AND from_id IN {}
-         GROUP BY from_id",
-        head[0],
-        head[1],
-        head[2],
-        head[3],
-        head[4],
-        m.tuple(n)
-    )
-}
-
-/// Inserts `n` rows: binds the 7 columns of each row in turn.
-fn insert_sql(backend: Backend, n: usize) -> String {
-    let mut m = Marks::new(backend);
-    let rows: Vec<String> = (0..n).map(|_| m.tuple(7)).collect();
-    format!(
-        "INSERT INTO associations (portal_id, from_type, from_id, to_type, to_id, category, type_id)
-         VALUES {} ON CONFLICT DO NOTHING",
-        rows.join(", ")
-    )
-}
-
 /// Reads the stored types of `ids` (from, to) in direction `pair` into `out`.
 pub(crate) async fn read_rows(
     conn: &mut AnyConnection,
@@ -279,13 +202,45 @@ async fn read_counts(
     Ok(out)
 }
 
-/// Writes the difference between what was read and what was planned.
+/// One row the batch adds or removes: (direction, from, to, type, removed).
+type RowChange = (Dir, RecordId, RecordId, TypeKey, bool);
+
+/// The change events of a batch's row changes, each association's sides next to each other
+/// (ordered by the forward direction's ids, then side, removals first, then type).
+fn events_of(state: &State<'_>, mut changes: Vec<RowChange>) -> Vec<EventRow> {
+    let order = |&(d, from, to, key, removed): &RowChange| {
+        let (a, b, side) = match (d, state.same_type) {
+            (Dir::Forward, false) => (from, to, 0),
+            (Dir::Reverse, _) => (to, from, 1),
+            (Dir::Forward, true) => (from.min(to), from.max(to), u8::from(from > to)),
+        };
+        (a, b, side, !removed, key)
+    };
+    changes.sort_unstable_by_key(order);
+    changes
+        .into_iter()
+        .map(|(d, from_id, to_id, key, removed)| {
+            let pair = state.pair_of(d);
+            EventRow {
+                from_type: pair.from.to_string(),
+                to_type: pair.to.to_string(),
+                from_id,
+                to_id,
+                key,
+                removed,
+            }
+        })
+        .collect()
+}
+
+/// Writes the difference between what was read and what was planned; returns it.
 async fn write_changes(
     conn: &mut AnyConnection,
     backend: Backend,
     portal: PortalId,
     state: &State<'_>,
-) -> Result<(), sqlx::Error> {
+) -> Result<Vec<RowChange>, sqlx::Error> {
+    let mut changes = Vec::new();
     for d in [Dir::Forward, Dir::Reverse] {
         let pair = state.pair_of(d);
         let mut inserts: Vec<(RecordId, RecordId, TypeKey)> = Vec::new();
@@ -297,6 +252,7 @@ async fn write_changes(
             let empty = RowSet::new();
             let before = before.unwrap_or(&empty);
             for k in before.difference(after) {
+                changes.push((d, from, to, *k, true));
                 sqlx::query(
                     "DELETE FROM associations WHERE portal_id = $1 AND from_type = $2 AND from_id = $3
                        AND to_type = $4 AND to_id = $5 AND category = $6 AND type_id = $7",
@@ -313,6 +269,7 @@ async fn write_changes(
             }
             inserts.extend(after.difference(before).map(|k| (from, to, *k)));
         }
+        changes.extend(inserts.iter().map(|&(f, t, k)| (d, f, t, k, false)));
         // Primary key order: fewer page splits, and the same lock order for every writer.
         inserts.sort_unstable();
         for chunk in inserts.chunks(INSERT_CHUNK) {
@@ -331,12 +288,13 @@ async fn write_changes(
             q.execute(&mut *conn).await?;
         }
     }
-    Ok(())
+    Ok(changes)
 }
 
-/// Plans and writes one batch inside the caller's transaction. The outer error is a database
-/// failure; the inner ones are the inputs' answers, in input order. When `all_or_nothing` and an
-/// input failed, nothing is written.
+/// Plans and writes one batch inside the caller's transaction, with the change events of every
+/// row it adds or removes (`meta`: who and when). The outer error is a database failure; the
+/// inner ones are the inputs' answers, in input order. When `all_or_nothing` and an input
+/// failed, nothing is written.
 pub(super) async fn write_batch(
     conn: &mut AnyConnection,
     backend: Backend,
@@ -344,6 +302,7 @@ pub(super) async fn write_batch(
     pair: &Pair,
     edits: &[LinkEdit],
     all_or_nothing: bool,
+    meta: &ChangeMeta,
 ) -> Result<Vec<Result<LinkOutcome, Error>>, TxError> {
     let reverse_pair = pair.reversed();
     let mut state = State {
@@ -405,7 +364,8 @@ pub(super) async fn write_batch(
 
     let outcomes: Vec<_> = edits.iter().map(|e| state.apply(e)).collect();
     if !(all_or_nothing && outcomes.iter().any(Result::is_err)) {
-        write_changes(conn, backend, portal, &state).await?;
+        let changes = write_changes(conn, backend, portal, &state).await?;
+        outbox::record(conn, backend, portal, meta, &events_of(&state, changes)).await?;
     }
     Ok(outcomes)
 }

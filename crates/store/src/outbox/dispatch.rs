@@ -1,0 +1,93 @@
+//! Dispatch: the worker's step that hands undispatched changes the next round number (their
+//! place in the feed) and queues their deliveries. The `outbox_cursor` row is held for the
+//! whole step (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite has one writer anyway), so
+//! replicas dispatch one at a time and every round commits after the one before it: a reader
+//! of the feed who has seen round `r` never later finds a change in a round up to `r`.
+
+use crate::{db_error, get_i64, Backend, SqlStore};
+use assocd_core::events::Tick;
+use assocd_core::store::Result;
+use assocd_core::Error;
+
+/// Changes looked at per step.
+const MAX_CHANGES: i64 = 1000;
+/// Ids per `IN (...)` list.
+const ID_CHUNK: usize = 500;
+
+/// `($first, …)`: `n` numbered bind markers (both engines read `$n`).
+pub(super) fn id_list(first: usize, n: usize) -> String {
+    let marks: Vec<String> = (first..first + n).map(|i| format!("${i}")).collect();
+    format!("({})", marks.join(", "))
+}
+
+pub(crate) async fn tick(store: &SqlStore, max_events: usize) -> Result<Tick> {
+    // An idle worker only reads: no write lock, no fsync.
+    let waiting: Option<i64> = sqlx::query_scalar(
+        "SELECT change_id FROM outbox_changes WHERE dispatch_round IS NULL ORDER BY change_id LIMIT 1",
+    )
+    .fetch_optional(&store.read)
+    .await
+    .map_err(db_error)?;
+    if waiting.is_none() {
+        return Ok(Tick::default());
+    }
+    let step = async {
+        let mut tx = store.begin_worker().await?;
+        let lock = match store.backend {
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let round: Option<i64> = sqlx::query_scalar(&format!(
+            "SELECT next_round FROM outbox_cursor WHERE name = 'dispatch'{lock}"
+        ))
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(round) = round else {
+            // Another replica is dispatching.
+            tx.rollback().await?;
+            return Ok(Tick::default());
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT change_id, portal_id, events FROM outbox_changes
+             WHERE dispatch_round IS NULL ORDER BY change_id LIMIT {MAX_CHANGES}"
+        ))
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut tick = Tick {
+            more: rows.len() as i64 == MAX_CHANGES,
+            ..Tick::default()
+        };
+        let mut picked = Vec::new();
+        for row in &rows {
+            let events = get_i64(row, "events")? as usize;
+            if !picked.is_empty() && tick.events + events > max_events {
+                tick.more = true;
+                break;
+            }
+            picked.push(get_i64(row, "change_id")?);
+            tick.events += events;
+        }
+        tick.changes = picked.len();
+        for chunk in picked.chunks(ID_CHUNK) {
+            let sql = format!(
+                "UPDATE outbox_changes SET dispatch_round = $1 WHERE change_id IN {}",
+                id_list(2, chunk.len())
+            );
+            let mut q = sqlx::query(&sql).bind(round);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        sqlx::query("UPDATE outbox_cursor SET next_round = $1 WHERE name = 'dispatch'")
+            .bind(round + 1)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(tick)
+    };
+    match tokio::time::timeout(store.tx_deadline, step).await {
+        Ok(r) => r.map_err(db_error),
+        Err(_) => Err(Error::unavailable(crate::UNAVAILABLE)),
+    }
+}
