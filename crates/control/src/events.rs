@@ -158,3 +158,46 @@ pub(crate) async fn list(
     };
     Ok(json(StatusCode::OK, &body))
 }
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Redelivery {
+    event_id: i64,
+    /// Deliveries queued (one per app; none when no app receives the event).
+    deliveries: usize,
+}
+
+#[utoipa::path(post, path = "/_assocd/events/{eventId}/redeliver", tag = "events",
+    params(("eventId" = i64, Path)),
+    responses((status = 202, body = Redelivery, description = "Queued again for the subscriptions it went out for (or, if it never did, those it matches now), from attemptNumber 0"),
+              (status = 404, description = "No such event is kept")),
+    security(("admin" = [])))]
+pub(crate) async fn redeliver(
+    State(state): State<ControlState>,
+    params: assocd_api::extract::Params,
+) -> Result<Response, ApiError> {
+    let raw = params.get(0);
+    let event_id = raw
+        .parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| bad("eventId", raw))?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    match state.api.store.redeliver(event_id, now).await? {
+        Some(deliveries) => Ok(json(
+            StatusCode::ACCEPTED,
+            &Redelivery {
+                event_id,
+                deliveries,
+            },
+        )),
+        None => Err(assocd_core::Error::not_found(format!(
+            "No event {event_id} is kept (unknown, or past the retention period)"
+        ))
+        .with("eventId", [event_id.to_string()])
+        .into()),
+    }
+}

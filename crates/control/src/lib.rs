@@ -72,6 +72,10 @@ pub fn router(state: ControlState) -> Router {
         .route("/_assocd/fixtures", post(fixtures::apply))
         .route("/_assocd/apps", get(apps::list).post(apps::create))
         .route("/_assocd/events", get(events::list))
+        .route(
+            "/_assocd/events/{eventId}/redeliver",
+            post(events::redeliver),
+        )
         .route("/_assocd/apps/{appId}", get(apps::get).delete(apps::delete))
         .route(
             "/_assocd/apps/{appId}/portals/{portalId}",

@@ -34,7 +34,7 @@ impl Modify for AdminAuth {
         portals::create, portals::list, portals::reset, portals::delete, portals::reset_all,
         fixtures::apply,
         apps::create, apps::list, apps::get, apps::delete, apps::install, apps::uninstall,
-        events::list,
+        events::list, events::redeliver,
         requests::list, requests::clear,
         clock::get, clock::put, clock::delete,
         rate_limits::get, rate_limits::put,

@@ -249,6 +249,52 @@ pub struct EventPage {
     pub next: Option<FeedCursor>,
 }
 
+/// A delivery (at most 100 events of one portal for one app) claimed for one attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedBatch {
+    pub batch_id: i64,
+    pub app_id: AppId,
+    pub portal_id: PortalId,
+    /// `attemptNumber` of this try (0 the first time).
+    pub attempt: i64,
+    pub target_url: String,
+    pub client_secret: String,
+    /// The events, each with the subscription (id and event type) it goes out for.
+    pub items: Vec<(ChangeEvent, SubscriptionId, String)>,
+}
+
+/// What a claim step found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Claims {
+    pub batches: Vec<ClaimedBatch>,
+    /// When the earliest delivery that was not claimed is due (epoch ms, real time).
+    pub next_due: Option<i64>,
+}
+
+/// Where a delivery goes after an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// A 2xx: the events leave the outbox.
+    Delivered,
+    /// Try again at this time (epoch ms, real time) with the next `attemptNumber`.
+    Retry { at: i64 },
+    /// The last retry failed too: kept as failed.
+    Failed,
+}
+
+/// The result of one attempt, for the store to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptResult {
+    pub batch_id: i64,
+    /// The `attemptNumber` that was sent.
+    pub attempt: i64,
+    /// When the attempt ended (epoch ms, real time).
+    pub at: i64,
+    pub status: Option<u16>,
+    pub error: Option<String>,
+    pub outcome: Outcome,
+}
+
 /// What one dispatch step did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Tick {

@@ -6,7 +6,7 @@
 use crate::apps::{
     App, AppId, NewApp, NewSubscription, Subscription, SubscriptionId, WebhookSettings,
 };
-use crate::events::{ChangeSource, EventFilter, EventPage, Tick};
+use crate::events::{AttemptResult, ChangeSource, Claims, EventFilter, EventPage, Tick};
 use crate::fixture::{Fixture, FixtureSummary};
 use crate::limits::{LimitInput, PurgeInput};
 use crate::rate_limit::RateLimitSetting;
@@ -257,20 +257,47 @@ pub trait WebhookStore: Send + Sync {
 }
 
 /// The outbox of change events: dispatch (a round for the feed's order, deliveries for the
-/// apps that subscribe), the feed, and retention.
+/// apps that subscribe), claims and results of delivery attempts, the feed, and retention.
+/// `owner` names the calling worker (one per process): PostgreSQL leases carry it.
 #[async_trait]
 pub trait OutboxStore: Send + Sync {
-    /// Dispatches the oldest undispatched changes, up to about `max_events` events: gives them
-    /// the next dispatch round (one replica at a time, so rounds follow commit order) and
-    /// queues their deliveries. Does nothing while another replica dispatches.
-    async fn outbox_tick(&self, max_events: usize) -> Result<Tick>;
+    /// Records `results` (each applies only once, to the attempt it names), then dispatches
+    /// the oldest undispatched changes, up to about `max_events` events: gives them the next
+    /// dispatch round (one replica at a time, so rounds follow commit order) and queues their
+    /// deliveries in batches of at most 100 events per app and portal. Dispatch does nothing
+    /// while another replica dispatches.
+    async fn outbox_tick(
+        &self,
+        owner: &str,
+        results: &[AttemptResult],
+        max_events: usize,
+    ) -> Result<Tick>;
+    /// Claims due deliveries, at most `max` in all and, per app, as many as keep its requests
+    /// in flight (claimed and not yet recorded, by any replica) within its
+    /// `maxConcurrentRequests`. A claim is the caller's until its result is recorded or, on
+    /// PostgreSQL, until `lease_ms` pass (then another replica may take it over).
+    async fn claim_batches(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        lease_ms: i64,
+        max: usize,
+    ) -> Result<Claims>;
+    /// Queues the event again for the subscriptions it went out for (or, if it never did, the
+    /// ones it matches now), from `attemptNumber` 0; `None` when no such event is kept, else
+    /// how many deliveries were queued.
+    async fn redeliver(&self, event_id: i64, now_ms: i64) -> Result<Option<usize>>;
+    /// Events waiting in the outbox: undispatched, or in deliveries not yet made.
+    async fn outbox_depth(&self) -> Result<i64>;
     /// Resolves when this process has committed a change since the last call (or at once when
     /// it did before), so the worker need not poll while nothing happens.
     async fn changes_committed(&self);
-    /// A page of the dispatched events, in dispatch order.
+    /// A page of the dispatched events, in dispatch order, with their delivery attempts.
     async fn list_events(&self, filter: &EventFilter) -> Result<EventPage>;
-    /// Removes dispatched events that occurred before `before_ms`; returns how many.
-    async fn clean_events(&self, before_ms: i64) -> Result<u64>;
+    /// Removes dispatched events that occurred before `events_before` (the store's clock) and
+    /// finished deliveries last attempted before `deliveries_before` (real time); returns how
+    /// many events.
+    async fn clean_events(&self, events_before: i64, deliveries_before: i64) -> Result<u64>;
 }
 
 /// Whether the database can serve: for health and readiness checks.

@@ -192,6 +192,7 @@ impl AppStore for SqlStore {
         write_tx!(self, |tx| {
             let known = app_in(&mut tx, app_id).await?.is_some();
             if known {
+                crate::outbox::drop_deliveries(&mut tx, app_id, None, false).await?;
                 for table in [
                     "app_installs",
                     "webhook_settings",
@@ -225,6 +226,7 @@ impl AppStore for SqlStore {
             match app_in(&mut tx, app_id).await? {
                 None => None,
                 Some(_) => {
+                    crate::outbox::drop_deliveries(&mut tx, app_id, Some(portal), true).await?;
                     let done = sqlx::query(
                         "DELETE FROM app_installs WHERE app_id = $1 AND portal_id = $2",
                     )

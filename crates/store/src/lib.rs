@@ -111,6 +111,9 @@ pub struct SqlStore {
     /// Signalled after every commit that may have written change events (the webhook worker
     /// waits on it instead of polling).
     outbox_signal: std::sync::Arc<tokio::sync::Notify>,
+    /// SQLite only: webhook deliveries claimed by this process's worker, by batch id (see
+    /// `outbox::claims`).
+    held: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<i64, i64>>>,
 }
 
 /// First id handed to a portal's own association types: well above HubSpot's built-in ids,
@@ -179,6 +182,7 @@ impl SqlStore {
                 clock: Clock::default(),
                 waiting: Default::default(),
                 outbox_signal: Default::default(),
+                held: Default::default(),
             });
         }
         let path = url
@@ -222,6 +226,7 @@ impl SqlStore {
             clock: Clock::default(),
             waiting: Default::default(),
             outbox_signal: Default::default(),
+            held: Default::default(),
         })
     }
 
@@ -292,6 +297,14 @@ impl SqlStore {
         }
         self.write.close().await;
         self.read.close().await;
+    }
+
+    /// Forgets this process's claims of these webhook deliveries (their results are recorded).
+    pub(crate) fn release_claims(&self, batches: impl IntoIterator<Item = i64>) {
+        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        for b in batches {
+            held.remove(&b);
+        }
     }
 
     /// A transaction of the webhook worker: on PostgreSQL READ COMMITTED, where its row locks

@@ -14,7 +14,7 @@
 use assocd_core::apps::{
     App, AppId, NewApp, NewSubscription, Subscription, SubscriptionId, WebhookSettings,
 };
-use assocd_core::events::{ChangeSource, EventFilter, EventPage, Tick};
+use assocd_core::events::{AttemptResult, ChangeSource, Claims, EventFilter, EventPage, Tick};
 use assocd_core::fixture::{Fixture, FixtureSummary};
 use assocd_core::limits::{LimitInput, PurgeInput};
 use assocd_core::rate_limit::RateLimitSetting;
@@ -135,9 +135,12 @@ timed! { WebhookStore {
 } }
 
 timed! { OutboxStore {
-    async fn outbox_tick(&self, max_events: usize) -> Result<Tick>;
+    async fn outbox_tick(&self, owner: &str, results: &[AttemptResult], max_events: usize) -> Result<Tick>;
+    async fn claim_batches(&self, owner: &str, now_ms: i64, lease_ms: i64, max: usize) -> Result<Claims>;
+    async fn redeliver(&self, event_id: i64, now_ms: i64) -> Result<Option<usize>>;
+    async fn outbox_depth(&self) -> Result<i64>;
     async fn list_events(&self, filter: &EventFilter) -> Result<EventPage>;
-    async fn clean_events(&self, before_ms: i64) -> Result<u64>;
+    async fn clean_events(&self, events_before: i64, deliveries_before: i64) -> Result<u64>;
 }
     // A wait, not a call: not timed.
     async fn changes_committed(&self) {

@@ -106,20 +106,19 @@ pub(crate) async fn same_subscription(
     app_id: AppId,
     new: &NewSubscription,
 ) -> Result<Option<Subscription>, sqlx::Error> {
-    let rows = sqlx::query(&format!(
-        "SELECT {SUBSCRIPTION_COLUMNS} FROM webhook_subscriptions WHERE app_id = $1 AND event_type = $2"
+    let row = sqlx::query(&format!(
+        "SELECT {SUBSCRIPTION_COLUMNS} FROM webhook_subscriptions
+         WHERE app_id = $1 AND event_type = $2
+           AND COALESCE(property_name, '') = $3 AND COALESCE(object_type_id, '') = $4
+         LIMIT 1"
     ))
     .bind(app_id)
     .bind(&new.event_type)
-    .fetch_all(&mut *conn)
+    .bind(new.property_name.clone().unwrap_or_default())
+    .bind(new.object_type_id.clone().unwrap_or_default())
+    .fetch_optional(&mut *conn)
     .await?;
-    for row in &rows {
-        let s = subscription_from_row(row)?;
-        if s.property_name == new.property_name && s.object_type_id == new.object_type_id {
-            return Ok(Some(s));
-        }
-    }
-    Ok(None)
+    row.as_ref().map(subscription_from_row).transpose()
 }
 
 /// Creates a subscription inside the caller's transaction.

@@ -1,11 +1,13 @@
-//! Dispatch: the worker's step that hands undispatched changes the next round number (their
-//! place in the feed) and queues their deliveries. The `outbox_cursor` row is held for the
+//! Dispatch: the worker's step that records the results of delivery attempts, hands
+//! undispatched changes the next round number (their place in the feed) and queues their
+//! deliveries. The `outbox_cursor` row is held for the
 //! whole step (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite has one writer anyway), so
 //! replicas dispatch one at a time and every round commits after the one before it: a reader
 //! of the feed who has seen round `r` never later finds a change in a round up to `r`.
 
+use super::deliveries::{fan_out, record_results};
 use crate::{db_error, get_i64, Backend, SqlStore};
-use assocd_core::events::Tick;
+use assocd_core::events::{AttemptResult, Tick};
 use assocd_core::store::Result;
 use assocd_core::Error;
 
@@ -20,7 +22,21 @@ pub(super) fn id_list(first: usize, n: usize) -> String {
     format!("({})", marks.join(", "))
 }
 
-pub(crate) async fn tick(store: &SqlStore, max_events: usize) -> Result<Tick> {
+/// Milliseconds since the epoch by the system clock: delivery times are real time (a frozen
+/// clock would never let a retry fall due).
+pub(crate) fn real_now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+pub(crate) async fn tick(
+    store: &SqlStore,
+    owner: &str,
+    results: &[AttemptResult],
+    max_events: usize,
+) -> Result<Tick> {
     // An idle worker only reads: no write lock, no fsync.
     let waiting: Option<i64> = sqlx::query_scalar(
         "SELECT change_id FROM outbox_changes WHERE dispatch_round IS NULL ORDER BY change_id LIMIT 1",
@@ -28,11 +44,16 @@ pub(crate) async fn tick(store: &SqlStore, max_events: usize) -> Result<Tick> {
     .fetch_optional(&store.read)
     .await
     .map_err(db_error)?;
-    if waiting.is_none() {
+    if waiting.is_none() && results.is_empty() {
         return Ok(Tick::default());
     }
     let step = async {
         let mut tx = store.begin_worker().await?;
+        record_results(&mut tx, owner, results).await?;
+        if waiting.is_none() {
+            tx.commit().await?;
+            return Ok(Tick::default());
+        }
         let lock = match store.backend {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
@@ -44,7 +65,7 @@ pub(crate) async fn tick(store: &SqlStore, max_events: usize) -> Result<Tick> {
         .await?;
         let Some(round) = round else {
             // Another replica is dispatching.
-            tx.rollback().await?;
+            tx.commit().await?;
             return Ok(Tick::default());
         };
         let rows = sqlx::query(&format!(
@@ -64,10 +85,12 @@ pub(crate) async fn tick(store: &SqlStore, max_events: usize) -> Result<Tick> {
                 tick.more = true;
                 break;
             }
-            picked.push(get_i64(row, "change_id")?);
+            picked.push((get_i64(row, "change_id")?, get_i64(row, "portal_id")?));
             tick.events += events;
         }
         tick.changes = picked.len();
+        tick.batches = fan_out(&mut tx, store.backend, &picked, real_now_ms()).await?;
+        let picked: Vec<i64> = picked.into_iter().map(|(c, _)| c).collect();
         for chunk in picked.chunks(ID_CHUNK) {
             let sql = format!(
                 "UPDATE outbox_changes SET dispatch_round = $1 WHERE change_id IN {}",
@@ -86,8 +109,11 @@ pub(crate) async fn tick(store: &SqlStore, max_events: usize) -> Result<Tick> {
         tx.commit().await?;
         Ok::<_, sqlx::Error>(tick)
     };
-    match tokio::time::timeout(store.tx_deadline, step).await {
-        Ok(r) => r.map_err(db_error),
-        Err(_) => Err(Error::unavailable(crate::UNAVAILABLE)),
-    }
+    let tick = match tokio::time::timeout(store.tx_deadline, step).await {
+        Ok(r) => r.map_err(db_error)?,
+        Err(_) => return Err(Error::unavailable(crate::UNAVAILABLE)),
+    };
+    // The recorded deliveries are no longer in flight (SQLite keeps claims in memory).
+    store.release_claims(results.iter().map(|r| r.batch_id));
+    Ok(tick)
 }

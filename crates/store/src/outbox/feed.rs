@@ -1,13 +1,17 @@
-//! The feed of dispatched events (`GET /_assocd/events`), in dispatch order, and retention.
+//! The feed of dispatched events (`GET /_assocd/events`) in dispatch order with their delivery
+//! attempts, the outbox's depth, and retention.
 
 use crate::{db_error, get_i64, get_opt_str, get_str, SqlStore};
 use assocd_core::events::{
-    event_id, split_event_id, ChangeEvent, EventFilter, EventPage, FeedCursor, FeedEntry,
+    event_id, split_event_id, ChangeEvent, DeliveryAttempt, EventFilter, EventPage, FeedCursor,
+    FeedEntry,
 };
 use assocd_core::records::TypeKey;
 use assocd_core::store::Result;
 use assocd_core::{Category, Error, ObjectType};
+use serde::Deserialize;
 use sqlx::any::AnyRow;
+use std::collections::HashMap;
 
 /// Columns `event_from_row` reads, by these names.
 pub(crate) const EVENT_COLUMNS: &str = "c.change_id, e.idx, c.portal_id, c.occurred_at, \
@@ -77,12 +81,124 @@ pub(crate) async fn list(store: &SqlStore, filter: &EventFilter) -> Result<Event
     let next = (rows.len() > filter.limit)
         .then(|| results.last().map(|e| e.cursor))
         .flatten();
+    attach_deliveries(store, &mut results)
+        .await
+        .map_err(db_error)?;
     Ok(EventPage { results, next })
 }
 
+/// One entry of a delivery's history, as `deliveries::history_entry` wrote it.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct HistoryEntry {
+    at: i64,
+    status: Option<u16>,
+    attempt_number: i64,
+    error: Option<String>,
+}
+
+/// Fills in the delivery attempts of each entry, oldest first.
+async fn attach_deliveries(store: &SqlStore, entries: &mut [FeedEntry]) -> Result<(), sqlx::Error> {
+    let mut changes: Vec<i64> = entries
+        .iter()
+        .map(|e| split_event_id(e.event.event_id).0)
+        .collect();
+    changes.sort_unstable();
+    changes.dedup();
+    let mut found: HashMap<i64, Vec<DeliveryAttempt>> = HashMap::new();
+    for chunk in changes.chunks(500) {
+        let sql = format!(
+            "SELECT m.change_id, m.idx, m.subscription_id, b.app_id, b.state, b.history
+             FROM outbox_members m JOIN outbox_batches b ON b.batch_id = m.batch_id
+             WHERE m.change_id IN {}",
+            super::dispatch::id_list(1, chunk.len())
+        );
+        let mut q = sqlx::query(&sql);
+        for c in chunk {
+            q = q.bind(*c);
+        }
+        for row in q.fetch_all(&store.read).await? {
+            let id = event_id(get_i64(&row, "change_id")?, get_i64(&row, "idx")?);
+            let history = get_str(&row, "history")?;
+            let text = format!("[{}]", history.trim_end_matches(','));
+            let attempts: Vec<HistoryEntry> = serde_json::from_str(&text)
+                .map_err(|e| sqlx::Error::Protocol(format!("unreadable delivery history: {e}")))?;
+            let state = get_str(&row, "state")?;
+            for a in attempts {
+                found.entry(id).or_default().push(DeliveryAttempt {
+                    app_id: get_i64(&row, "app_id")?,
+                    subscription_id: get_i64(&row, "subscription_id")?,
+                    at: a.at,
+                    status: a.status,
+                    attempt_number: a.attempt_number,
+                    error: a.error,
+                    state: state.clone(),
+                });
+            }
+        }
+    }
+    for e in entries.iter_mut() {
+        if let Some(mut d) = found.remove(&e.event.event_id) {
+            d.sort_by_key(|a| (a.at, a.attempt_number, a.app_id, a.subscription_id));
+            e.deliveries = d;
+        }
+    }
+    Ok(())
+}
+
+/// Events waiting: undispatched, or in deliveries not yet made.
+pub(crate) async fn depth(store: &SqlStore) -> Result<i64> {
+    let sql = "SELECT
+        (SELECT COALESCE(SUM(events), 0) FROM outbox_changes WHERE dispatch_round IS NULL)
+      + (SELECT COALESCE(SUM(size), 0) FROM outbox_batches WHERE state = 'PENDING')";
+    let n: i64 = sqlx::query_scalar(sql)
+        .fetch_one(&store.read)
+        .await
+        .map_err(db_error)?;
+    Ok(n)
+}
+
+/// Removes finished deliveries last attempted before `before_ms` (real time), a chunk per
+/// transaction.
+async fn clean_deliveries(store: &SqlStore, before_ms: i64) -> Result<()> {
+    loop {
+        let step = async {
+            let mut tx = store.begin_worker().await?;
+            let ids: Vec<i64> = sqlx::query_scalar(&format!(
+                "SELECT batch_id FROM outbox_batches
+                 WHERE state <> 'PENDING' AND updated_at < $1 LIMIT {CLEAN_CHUNK}"
+            ))
+            .bind(before_ms)
+            .fetch_all(&mut *tx)
+            .await?;
+            for chunk in ids.chunks(500) {
+                let list = super::dispatch::id_list(1, chunk.len());
+                for table in ["outbox_members", "outbox_batches"] {
+                    let sql = format!("DELETE FROM {table} WHERE batch_id IN {list}");
+                    let mut q = sqlx::query(&sql);
+                    for id in chunk {
+                        q = q.bind(*id);
+                    }
+                    q.execute(&mut *tx).await?;
+                }
+            }
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(ids.len() as i64)
+        };
+        let n = match tokio::time::timeout(store.tx_deadline, step).await {
+            Ok(r) => r.map_err(db_error)?,
+            Err(_) => return Err(Error::unavailable(crate::UNAVAILABLE)),
+        };
+        if n < CLEAN_CHUNK {
+            return Ok(());
+        }
+    }
+}
+
 /// Removes dispatched changes that occurred before `before_ms`, and their events, a chunk
-/// per transaction.
-pub(crate) async fn clean(store: &SqlStore, before_ms: i64) -> Result<u64> {
+/// per transaction; then finished deliveries older than `deliveries_before`.
+pub(crate) async fn clean(store: &SqlStore, before_ms: i64, deliveries_before: i64) -> Result<u64> {
+    clean_deliveries(store, deliveries_before).await?;
     let mut removed = 0u64;
     loop {
         let step = async {

@@ -5,12 +5,18 @@
 //! a round number for the feed's order), the control plane reads them (`feed`), and retention
 //! removes old ones.
 
+mod claims;
+mod deliveries;
 mod dispatch;
 mod feed;
 
+pub(crate) use deliveries::{drop_deliveries, redeliver_in};
+
 use crate::associations::Marks;
-use crate::{get_i64, get_str, Backend, SqlStore};
-use assocd_core::events::{ChangeSource, EventFilter, EventPage, Tick, EVENTS_PER_CHANGE};
+use crate::{get_i64, get_str, write_tx, Backend, SqlStore};
+use assocd_core::events::{
+    AttemptResult, ChangeSource, Claims, EventFilter, EventPage, Tick, EVENTS_PER_CHANGE,
+};
 use assocd_core::records::TypeKey;
 use assocd_core::store::{OutboxStore, Result};
 use assocd_core::{Category, PortalId};
@@ -219,8 +225,36 @@ pub(crate) async fn record_reset(
 
 #[async_trait]
 impl OutboxStore for SqlStore {
-    async fn outbox_tick(&self, max_events: usize) -> Result<Tick> {
-        dispatch::tick(self, max_events).await
+    async fn outbox_tick(
+        &self,
+        owner: &str,
+        results: &[AttemptResult],
+        max_events: usize,
+    ) -> Result<Tick> {
+        dispatch::tick(self, owner, results, max_events).await
+    }
+
+    async fn claim_batches(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        lease_ms: i64,
+        max: usize,
+    ) -> Result<Claims> {
+        claims::claim(self, owner, now_ms, lease_ms, max).await
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn redeliver(&self, event_id: i64, now_ms: i64) -> Result<Option<usize>> {
+        let queued = write_tx!(self, |tx| {
+            redeliver_in(&mut tx, self.backend, event_id, now_ms).await?
+        });
+        self.outbox_signal.notify_one();
+        queued
+    }
+
+    async fn outbox_depth(&self) -> Result<i64> {
+        feed::depth(self).await
     }
 
     async fn changes_committed(&self) {
@@ -231,7 +265,7 @@ impl OutboxStore for SqlStore {
         feed::list(self, filter).await
     }
 
-    async fn clean_events(&self, before_ms: i64) -> Result<u64> {
-        feed::clean(self, before_ms).await
+    async fn clean_events(&self, events_before: i64, deliveries_before: i64) -> Result<u64> {
+        feed::clean(self, events_before, deliveries_before).await
     }
 }

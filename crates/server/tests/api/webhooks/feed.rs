@@ -67,3 +67,19 @@ pub async fn settled(app: &TestApp, portal: i64, n: usize) -> Vec<Value> {
     assert_eq!(again.len(), n, "more events than expected: {again:#?}");
     events
 }
+
+/// The feed of `portal` once `done` holds for it; panics after 30 s.
+pub async fn feed_until(app: &TestApp, portal: i64, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let events = all_events(app, portal).await;
+        if done(&events) {
+            return events;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the feed never got there: {events:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

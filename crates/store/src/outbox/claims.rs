@@ -1,0 +1,256 @@
+//! Claims: which due deliveries a worker sends now, within each app's
+//! `maxConcurrentRequests` across every process.
+//! - PostgreSQL: per app, one READ COMMITTED transaction locks the app's settings row (claims
+//!   of one app queue across replicas), counts the live leases, and takes due batches with
+//!   `FOR UPDATE SKIP LOCKED`, leasing them to the worker until `now + lease`. A replica that
+//!   dies leaves leases that simply run out; another replica then takes the batches over.
+//! - SQLite: one process owns the database, so claims are an in-memory set of batch ids
+//!   (`SqlStore::held`) and claiming only reads: no write, no fsync. A crash forgets them with
+//!   the process; the batches are still pending in the database.
+
+use super::dispatch::id_list;
+use super::feed::{event_from_row, EVENT_COLUMNS};
+use crate::{db_error, get_i64, get_str, Backend, SqlStore};
+use assocd_core::apps::AppId;
+use assocd_core::events::{ClaimedBatch, Claims};
+use assocd_core::store::Result;
+use assocd_core::{Error, PortalId};
+use std::collections::HashMap;
+
+/// Due batches looked at per claim on SQLite.
+const SCAN: i64 = 5000;
+
+/// What a batch is sent with: (target URL, client secret, maxConcurrentRequests).
+type AppTarget = (String, String, i64);
+
+/// A batch claimed, before its events are read: (batch id, app, portal, attempt).
+type Picked = (i64, AppId, PortalId, i64);
+
+async fn app_targets(
+    store: &SqlStore,
+    apps: &[AppId],
+) -> Result<HashMap<AppId, AppTarget>, sqlx::Error> {
+    let mut out = HashMap::new();
+    for chunk in apps.chunks(500) {
+        let sql = format!(
+            "SELECT s.app_id, s.target_url, s.max_concurrent_requests, a.client_secret
+             FROM webhook_settings s JOIN apps a ON a.app_id = s.app_id WHERE s.app_id IN {}",
+            id_list(1, chunk.len())
+        );
+        let mut q = sqlx::query(&sql);
+        for a in chunk {
+            q = q.bind(*a);
+        }
+        for row in q.fetch_all(&store.read).await? {
+            out.insert(
+                get_i64(&row, "app_id")?,
+                (
+                    get_str(&row, "target_url")?,
+                    get_str(&row, "client_secret")?,
+                    get_i64(&row, "max_concurrent_requests")?,
+                ),
+            );
+        }
+    }
+    Ok(out)
+}
+
+async fn claim_sqlite(store: &SqlStore, now: i64, max: usize) -> Result<Vec<Picked>, sqlx::Error> {
+    let due = sqlx::query(&format!(
+        "SELECT batch_id, app_id, portal_id, attempt FROM outbox_batches
+         WHERE state = 'PENDING' AND next_at <= $1 ORDER BY next_at, batch_id LIMIT {SCAN}"
+    ))
+    .bind(now)
+    .fetch_all(&store.read)
+    .await?;
+    let mut apps: Vec<AppId> = due
+        .iter()
+        .map(|r| get_i64(r, "app_id"))
+        .collect::<Result<_, _>>()?;
+    apps.sort_unstable();
+    apps.dedup();
+    let targets = app_targets(store, &apps).await?;
+    let mut held = store.held.lock().unwrap_or_else(|p| p.into_inner());
+    let mut in_flight: HashMap<AppId, i64> = HashMap::new();
+    for app in held.values() {
+        *in_flight.entry(*app).or_default() += 1;
+    }
+    let mut picked = Vec::new();
+    for row in &due {
+        if picked.len() >= max {
+            break;
+        }
+        let (batch, app) = (get_i64(row, "batch_id")?, get_i64(row, "app_id")?);
+        let Some((_, _, cap)) = targets.get(&app) else {
+            continue;
+        };
+        let busy = in_flight.entry(app).or_default();
+        if held.contains_key(&batch) || *busy >= *cap {
+            continue;
+        }
+        *busy += 1;
+        held.insert(batch, app);
+        picked.push((
+            batch,
+            app,
+            get_i64(row, "portal_id")?,
+            get_i64(row, "attempt")?,
+        ));
+    }
+    Ok(picked)
+}
+
+async fn claim_postgres(
+    store: &SqlStore,
+    owner: &str,
+    now: i64,
+    lease_ms: i64,
+    max: usize,
+) -> Result<Vec<Picked>, sqlx::Error> {
+    let apps: Vec<i64> = sqlx::query_scalar(
+        "SELECT DISTINCT app_id FROM outbox_batches WHERE state = 'PENDING' AND next_at <= $1
+           AND (lease_until IS NULL OR lease_until <= $1)",
+    )
+    .bind(now)
+    .fetch_all(&store.read)
+    .await?;
+    let mut picked = Vec::new();
+    for app in apps {
+        if picked.len() >= max {
+            break;
+        }
+        let mut tx = store.begin_worker().await?;
+        let cap: Option<i64> = sqlx::query_scalar(
+            "SELECT max_concurrent_requests FROM webhook_settings WHERE app_id = $1 FOR UPDATE",
+        )
+        .bind(app)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(cap) = cap else {
+            tx.rollback().await?;
+            continue;
+        };
+        let live: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM outbox_batches
+             WHERE app_id = $1 AND state = 'PENDING' AND lease_until > $2",
+        )
+        .bind(app)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let free = (cap - live).min((max - picked.len()) as i64);
+        if free > 0 {
+            let rows = sqlx::query(
+                "UPDATE outbox_batches SET lease_owner = $1, lease_until = $2
+                 WHERE batch_id IN (
+                     SELECT batch_id FROM outbox_batches
+                     WHERE app_id = $3 AND state = 'PENDING' AND next_at <= $4
+                       AND (lease_until IS NULL OR lease_until <= $4)
+                     ORDER BY next_at, batch_id LIMIT $5 FOR UPDATE SKIP LOCKED)
+                 RETURNING batch_id, portal_id, attempt",
+            )
+            .bind(owner)
+            .bind(now + lease_ms)
+            .bind(app)
+            .bind(now)
+            .bind(free)
+            .fetch_all(&mut *tx)
+            .await?;
+            for r in &rows {
+                picked.push((
+                    get_i64(r, "batch_id")?,
+                    app,
+                    get_i64(r, "portal_id")?,
+                    get_i64(r, "attempt")?,
+                ));
+            }
+        }
+        tx.commit().await?;
+    }
+    Ok(picked)
+}
+
+/// The events of claimed batches, with their targets.
+async fn load(store: &SqlStore, picked: Vec<Picked>) -> Result<Vec<ClaimedBatch>, sqlx::Error> {
+    let mut apps: Vec<AppId> = picked.iter().map(|p| p.1).collect();
+    apps.sort_unstable();
+    apps.dedup();
+    let targets = app_targets(store, &apps).await?;
+    let mut batches: Vec<ClaimedBatch> = Vec::with_capacity(picked.len());
+    let mut position: HashMap<i64, usize> = HashMap::new();
+    for (batch_id, app_id, portal_id, attempt) in picked {
+        // Settings removed since the claim: sent nowhere (the results will say so).
+        let (target_url, client_secret, _) = targets.get(&app_id).cloned().unwrap_or_default();
+        position.insert(batch_id, batches.len());
+        batches.push(ClaimedBatch {
+            batch_id,
+            app_id,
+            portal_id,
+            attempt,
+            target_url,
+            client_secret,
+            items: Vec::new(),
+        });
+    }
+    let ids: Vec<i64> = batches.iter().map(|b| b.batch_id).collect();
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            "SELECT m.batch_id, m.subscription_id, m.subscription_type, {EVENT_COLUMNS}
+             FROM outbox_members m
+             JOIN outbox_events e ON e.change_id = m.change_id AND e.idx = m.idx
+             JOIN outbox_changes c ON c.change_id = m.change_id
+             WHERE m.batch_id IN {}
+             ORDER BY m.batch_id, m.change_id, m.idx, m.subscription_id",
+            id_list(1, chunk.len())
+        );
+        let mut q = sqlx::query(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for row in q.fetch_all(&store.read).await? {
+            let Some(i) = position.get(&get_i64(&row, "batch_id")?) else {
+                continue;
+            };
+            batches[*i].items.push((
+                event_from_row(&row)?,
+                get_i64(&row, "subscription_id")?,
+                get_str(&row, "subscription_type")?,
+            ));
+        }
+    }
+    Ok(batches)
+}
+
+pub(crate) async fn claim(
+    store: &SqlStore,
+    owner: &str,
+    now: i64,
+    lease_ms: i64,
+    max: usize,
+) -> Result<Claims> {
+    let work = async {
+        let picked = match store.backend {
+            Backend::Sqlite => claim_sqlite(store, now, max).await?,
+            Backend::Postgres => claim_postgres(store, owner, now, lease_ms, max).await?,
+        };
+        let ids: Vec<i64> = picked.iter().map(|p| p.0).collect();
+        let batches = match load(store, picked).await {
+            Ok(b) => b,
+            Err(e) => {
+                store.release_claims(ids);
+                return Err(e);
+            }
+        };
+        let next_due: Option<i64> = sqlx::query_scalar(
+            "SELECT MIN(next_at) FROM outbox_batches WHERE state = 'PENDING' AND next_at > $1",
+        )
+        .bind(now)
+        .fetch_one(&store.read)
+        .await?;
+        Ok::<_, sqlx::Error>(Claims { batches, next_due })
+    };
+    match tokio::time::timeout(store.tx_deadline, work).await {
+        Ok(r) => r.map_err(db_error),
+        Err(_) => Err(Error::unavailable(crate::UNAVAILABLE)),
+    }
+}

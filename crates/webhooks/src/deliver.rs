@@ -1,0 +1,102 @@
+//! One attempt to deliver a batch: the JSON array of HubSpot's payloads with this attempt's
+//! `attemptNumber`, both signatures, one POST, and what to do next.
+
+use crate::client::Client;
+use crate::schedule::retry_delay;
+use crate::signing;
+use assocd_core::events::{AttemptResult, ClaimedBatch, EventPayload, Outcome};
+use assocd_core::Clock;
+
+/// Milliseconds since the epoch by the system clock (signatures and schedules use real time).
+pub(crate) fn real_now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// The request body of a batch at its attempt.
+pub fn body(batch: &ClaimedBatch) -> Vec<u8> {
+    let payloads: Vec<EventPayload> = batch
+        .items
+        .iter()
+        .map(|(event, sub, kind)| EventPayload::new(event, batch.app_id, *sub, kind, batch.attempt))
+        .collect();
+    serde_json::to_vec(&payloads).unwrap_or_else(|_| b"[]".to_vec())
+}
+
+/// Makes one attempt and says what comes next.
+pub(crate) async fn attempt(
+    client: &Client,
+    batch: &ClaimedBatch,
+    retry_scale: f64,
+    clock: &Clock,
+) -> AttemptResult {
+    let (status, error) = if batch.items.is_empty() {
+        (None, Some("its events are no longer kept".to_string()))
+    } else if batch.target_url.is_empty() {
+        (None, Some("the app has no target URL".to_string()))
+    } else {
+        let body = body(batch);
+        let timestamp = real_now_ms();
+        let secret = &batch.client_secret;
+        let headers = [
+            (signing::V1_HEADER, signing::v1(secret, &body)),
+            (signing::VERSION_HEADER, "v1".to_string()),
+            (
+                signing::V3_HEADER,
+                signing::v3(secret, "POST", &batch.target_url, &body, timestamp),
+            ),
+            (signing::TIMESTAMP_HEADER, timestamp.to_string()),
+        ];
+        match client.post(&batch.target_url, body, &headers).await {
+            Ok(s) if (200..300).contains(&s) => (Some(s), None),
+            Ok(s) => (Some(s), Some(format!("HTTP {s}"))),
+            Err(f) => (None, Some(f.message(client.timeout))),
+        }
+    };
+    let at = real_now_ms();
+    let outcome = if error.is_none() {
+        record_delays(batch, at, clock);
+        metrics::counter!("assocd_webhook_deliveries_total", "result" => "delivered").increment(1);
+        Outcome::Delivered
+    } else {
+        match retry_delay(batch.attempt, retry_scale, rand::random::<f64>()) {
+            Some(delay) => {
+                metrics::counter!("assocd_webhook_deliveries_total", "result" => "retry")
+                    .increment(1);
+                Outcome::Retry {
+                    at: at + delay.as_millis() as i64,
+                }
+            }
+            None => {
+                metrics::counter!("assocd_webhook_deliveries_total", "result" => "failed")
+                    .increment(1);
+                Outcome::Failed
+            }
+        }
+    };
+    if let Some(e) = &error {
+        tracing::debug!(batch = batch.batch_id, attempt = batch.attempt, error = %e, "webhook attempt failed");
+    }
+    AttemptResult {
+        batch_id: batch.batch_id,
+        attempt: batch.attempt,
+        at,
+        status,
+        error,
+        outcome,
+    }
+}
+
+/// Commit-to-delivery delay of each delivered event (not while the clock is frozen: then
+/// `occurredAt` is not the commit's real time).
+fn record_delays(batch: &ClaimedBatch, at: i64, clock: &Clock) {
+    if clock.frozen().is_some() {
+        return;
+    }
+    let h = metrics::histogram!("assocd_webhook_delivery_delay_seconds");
+    for (event, _, _) in &batch.items {
+        h.record((at - event.occurred_at).max(0) as f64 / 1000.0);
+    }
+}
