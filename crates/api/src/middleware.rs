@@ -39,10 +39,13 @@ pub fn envelope(
         .journal
         .clone()
         .map(|j| middleware::from_fn_with_state(j, layers::journal::layer));
-    let rate_limits = state
-        .rate_limits
-        .clone()
-        .map(|l| middleware::from_fn_with_state(l, layers::rate_limit::layer));
+    let rate_limits = state.rate_limits.clone().map(|limiter| {
+        let limiting = layers::rate_limit::Limiting {
+            limiter,
+            store: state.store.clone(),
+        };
+        middleware::from_fn_with_state(limiting, layers::rate_limit::layer)
+    });
     let faults = state
         .faults
         .clone()

@@ -4,11 +4,11 @@
 //! admits or refuses calls is `layers::rate_limit`.
 
 use assocd_core::rate_limit::{Limits, RateLimitSetting, Tier, INTERVAL_MS};
-use assocd_core::rate_window::{Remaining, Verdict, Windows, BUCKET_MS};
+use assocd_core::rate_window::{Claims, Remaining, RemoteHits, Verdict, Windows, BUCKET_MS};
 use assocd_core::store::Store;
 use assocd_core::{Clock, PortalId};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -34,6 +34,10 @@ pub struct RateLimiter {
     clock: Clock,
     /// System time (ms) of the last counted call: the sync task idles when nothing happens.
     last_call_ms: AtomicI64,
+    /// One exchange at a time; calls waiting for a claim share the next one.
+    exchanging: tokio::sync::Mutex<()>,
+    /// Exchanges finished (or failed) so far.
+    exchanges: AtomicU64,
 }
 
 /// Epoch milliseconds of the system clock (ten-secondly windows follow real time even when
@@ -55,6 +59,8 @@ impl RateLimiter {
             sync_every,
             clock,
             last_call_ms: AtomicI64::new(0),
+            exchanging: tokio::sync::Mutex::new(()),
+            exchanges: AtomicU64::new(0),
         }
     }
 
@@ -128,8 +134,9 @@ impl RateLimiter {
         Ok(())
     }
 
-    /// One exchange with the database: flush this process's counts, read the others'.
-    async fn sync_once(&self, store: &dyn Store, sweep: bool) -> assocd_core::Result<()> {
+    /// One exchange with the database: flush this process's counts, read the others', renew
+    /// this replica's claims.
+    async fn exchange(&self, store: &dyn Store, sweep: bool) -> assocd_core::Result<()> {
         let deltas = self
             .windows
             .lock()
@@ -138,25 +145,54 @@ impl RateLimiter {
         let now = system_ms();
         let day = self.day();
         let ten_from = (now - INTERVAL_MS).div_euclid(BUCKET_MS);
-        match store
-            .sync_rate_hits(&self.replica, &deltas, ten_from, day, sweep)
-            .await
-        {
-            Ok(remote) => {
-                let now = system_ms();
-                self.windows
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .install_remote(&remote, now, day);
-                Ok(())
+        let decide = move |rows: &[RemoteHits], alive: usize| -> Claims {
+            let limits_of = |portal: PortalId| self.setting(portal).0.limits();
+            let claims = self
+                .windows
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .exchange(rows, alive, system_ms(), day, &limits_of);
+            tracing::debug!(rows = rows.len(), alive, ?claims, "rate limits: exchange");
+            claims
+        };
+        let result = store
+            .exchange_rate_hits(&self.replica, &deltas, ten_from, day, sweep, &decide)
+            .await;
+        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        if result.is_ok() {
+            windows.commit_claims();
+        } else {
+            windows.restore_pending(deltas);
+            // Count alone rather than refuse everything while the database is away.
+            windows.alone();
+        }
+        drop(windows);
+        self.exchanges.fetch_add(1, Ordering::Release);
+        result
+    }
+
+    /// An exchange for a call whose replica has no claim left: joins one that starts after
+    /// the call asked (several waiting calls share one exchange).
+    pub async fn exchange_now(&self, store: &dyn Store) {
+        let asked = self.exchanges.load(Ordering::Acquire);
+        let _turn = self.exchanging.lock().await;
+        if self.exchanges.load(Ordering::Acquire) > asked + 1 {
+            return;
+        }
+        let _ = self.exchange(store, false).await;
+    }
+
+    /// Counts a call again after an exchange; a call still without a claim is refused.
+    pub fn admit_after_exchange(
+        &self,
+        token_id: &str,
+        portal: PortalId,
+    ) -> Option<(Limits, Verdict)> {
+        match self.admit(token_id, portal)? {
+            (limits, Verdict::Exchange(policy, left)) => {
+                Some((limits, Verdict::Refused(policy, left)))
             }
-            Err(e) => {
-                self.windows
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .restore_pending(deltas);
-                Err(e)
-            }
+            other => Some(other),
         }
     }
 
@@ -172,7 +208,11 @@ impl RateLimiter {
         let mut tick = tokio::time::interval(self.sync_every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut settings_at = Instant::now();
-        let mut swept_at = Instant::now();
+        // The first round runs at once: the heartbeat tells the other replicas about this one
+        // before it serves anything.
+        let mut swept_at = Instant::now()
+            .checked_sub(SWEEP_EVERY)
+            .unwrap_or_else(Instant::now);
         let mut failing = false;
         loop {
             tokio::select! {
@@ -185,16 +225,22 @@ impl RateLimiter {
                     tracing::debug!(error = %e.message, "rate limits: settings not refreshed");
                 }
             }
-            // Idle: nothing counted here for longer than a window (other replicas' counts are
-            // read again before the next call is admitted here... within one sync interval).
-            if system_ms() - self.last_call_ms.load(Ordering::Relaxed) > INTERVAL_MS + 1_000 {
+            // Idle (nothing counted here for longer than a window): only the heartbeat, once a
+            // second, so the other replicas know this one shares their portals' limits.
+            let sweep = swept_at.elapsed() >= SWEEP_EVERY;
+            let idle =
+                system_ms() - self.last_call_ms.load(Ordering::Relaxed) > INTERVAL_MS + 1_000;
+            if idle && !sweep {
                 continue;
             }
-            let sweep = swept_at.elapsed() >= SWEEP_EVERY;
             if sweep {
                 swept_at = Instant::now();
             }
-            match self.sync_once(store.as_ref(), sweep).await {
+            let result = {
+                let _turn = self.exchanging.lock().await;
+                self.exchange(store.as_ref(), sweep).await
+            };
+            match result {
                 Ok(()) if failing => {
                     failing = false;
                     tracing::info!("rate limits: counts shared with the database again");
@@ -208,6 +254,6 @@ impl RateLimiter {
             }
         }
         // Hand the last counts over, so replicas still running keep counting them.
-        let _ = self.sync_once(store.as_ref(), false).await;
+        let _ = self.exchange(store.as_ref(), false).await;
     }
 }

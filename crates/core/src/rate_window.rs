@@ -6,12 +6,17 @@
 //! - Daily: per portal, per UTC day (the day number comes from the caller's clock).
 //! - Search: per token, a rolling one-second window (`SEARCH_PER_SECOND`), this process only.
 //!
-//! Replicas share their counts through the database: every admitted call is also added to a
-//! pending delta (per 100 ms bucket for the ten-secondly window, per day for the daily one)
-//! that the sync task flushes, and the sync task installs what the other replicas flushed
-//! (`install_remote`). Between two syncs a replica that shares a scope with others admits at
-//! most its share of what was left at the last sync (`ceil(left / replicas)`), so replicas
-//! that see the same stale view cannot together overshoot by more than a few calls.
+//! Replicas share their counts through the database. Every admitted call is added to a
+//! pending delta (per 100 ms bucket for the ten-secondly window, per day for the daily one),
+//! and an exchange (`exchange`) flushes the deltas and reads the other replicas' counts in one
+//! serializable transaction. While more than one replica is alive, a replica admits calls of a
+//! scope only within a *claim* it published in that same transaction: `ceil(left / replicas)`,
+//! where `left` is the limit minus every replica's flushed calls minus the other replicas'
+//! claims. A call beyond its claim waits for the next exchange (`Verdict::Exchange`). As every
+//! call admitted anywhere is covered by a flushed count or a published claim, and the
+//! transactions are serializable, the replicas together stay within the limit; what remains
+//! is the 100 ms granularity of other replicas' ten-secondly counts (see `TokenWindow::remote`).
+//! A lone replica (no other heartbeat) needs no claims and admits on its own counts.
 
 use crate::rate_limit::{Limits, INTERVAL_MS, SEARCH_PER_SECOND};
 use crate::PortalId;
@@ -27,6 +32,13 @@ pub enum Kind {
     TenSecondly,
     /// Scope: a portal id; bucket: the UTC day number.
     Daily,
+    /// A replica's heartbeat: scope empty; bucket: epoch seconds. Tells every replica how many
+    /// share the database, before they share a scope.
+    Replica,
+    /// A replica's claim on a token's ten-secondly window: scope a token id, bucket 0.
+    TenClaim,
+    /// A replica's claim on a portal's day: scope a portal id, bucket 0.
+    DailyClaim,
 }
 
 impl Kind {
@@ -34,6 +46,9 @@ impl Kind {
         match self {
             Kind::TenSecondly => 0,
             Kind::Daily => 1,
+            Kind::Replica => 2,
+            Kind::TenClaim => 3,
+            Kind::DailyClaim => 4,
         }
     }
 
@@ -41,6 +56,9 @@ impl Kind {
         match code {
             0 => Some(Kind::TenSecondly),
             1 => Some(Kind::Daily),
+            2 => Some(Kind::Replica),
+            3 => Some(Kind::TenClaim),
+            4 => Some(Kind::DailyClaim),
             _ => None,
         }
     }
@@ -97,35 +115,63 @@ pub enum Verdict {
     Admitted(Remaining),
     /// Refused; the remaining allowance is what it was (refused calls do not count).
     Refused(Policy, Remaining),
+    /// This replica's claim on the window is used up (or it has none yet): ask again after an
+    /// exchange; refused with this policy if there is still none then.
+    Exchange(Policy, Remaining),
 }
 
-/// What the other replicas hold for one scope, as of the last sync.
+/// What the other replicas hold for one scope, as of the last exchange, and this replica's
+/// claim.
 #[derive(Debug, Default)]
 struct Shared {
     /// Other replicas' hits: (bucket, hits), summed over replicas.
     remote: Vec<(i64, u64)>,
-    /// Replicas counting in this scope, this one included.
-    replicas: usize,
-    /// Own plus remote count at the last sync.
-    used_at_sync: u64,
-    /// Calls admitted here since the last sync.
-    since_sync: u64,
+    /// What the other replicas claimed.
+    others_claims: u64,
+    /// This replica's claim (calls it may admit between two exchanges); `None` before the
+    /// first exchange that saw the scope.
+    claim: Option<u64>,
+    /// Calls admitted here since the claim was made.
+    since_claim: u64,
+    /// Calls admitted here in all.
+    total: u64,
+    /// `total` when the deltas of the running exchange were taken: calls after it are not
+    /// flushed by that exchange.
+    taken_at: u64,
+    /// A claim decided in an exchange not committed yet, and `total` when it was decided.
+    next_claim: Option<(u64, u64)>,
+    /// Asked for since the last exchange (kept until the next one, to get a claim).
+    touched: bool,
 }
 
 impl Shared {
-    /// Whether this replica's share of what was left at the last sync is used up.
-    fn share_spent(&self, limit: u64) -> bool {
-        if self.replicas <= 1 {
-            return false;
+    /// Whether a call may go without an exchange first.
+    fn within_claim(&self, alive: usize) -> bool {
+        alive <= 1 || self.claim.is_some_and(|c| self.since_claim < c)
+    }
+
+    /// A new claim: what this replica may admit out of `left`; it takes effect when the
+    /// exchange commits (`commit`), counting the calls admitted meanwhile.
+    /// Returns what to publish: the claim plus the calls this exchange does not flush, so
+    /// the other replicas count every call of this one as flushed or claimed.
+    fn renew(&mut self, limit: u64, used: u64, alive: usize) -> u64 {
+        let left = limit.saturating_sub(used + self.others_claims);
+        let claim = left.div_ceil(alive.max(1) as u64);
+        self.next_claim = Some((claim, self.total));
+        claim + (self.total - self.taken_at)
+    }
+
+    fn commit(&mut self) {
+        if let Some((claim, total)) = self.next_claim.take() {
+            self.claim = Some(claim);
+            self.since_claim = self.total - total;
         }
-        let left = limit.saturating_sub(self.used_at_sync);
-        let share = left.div_ceil(self.replicas as u64);
-        self.since_sync >= share
     }
 }
 
 #[derive(Debug, Default)]
 struct TokenWindow {
+    portal: PortalId,
     /// Instants (epoch ms) of this process's admitted calls in the window, oldest first.
     hits: VecDeque<i64>,
     shared: Shared,
@@ -186,9 +232,6 @@ impl DayCount {
     }
 }
 
-/// Other replicas' (bucket, hits) of one scope, and which replicas they came from.
-type RemoteScope<'a> = (Vec<(i64, u64)>, Vec<&'a str>);
-
 /// Every window of this process.
 #[derive(Debug, Default)]
 pub struct Windows {
@@ -196,7 +239,19 @@ pub struct Windows {
     days: HashMap<PortalId, DayCount>,
     searches: HashMap<String, VecDeque<i64>>,
     pending: HashMap<(Kind, String, i64), u64>,
+    /// Replicas alive on the database at the last exchange (this one included); 0 before the
+    /// first, when calls wait for it (another replica may already be serving).
+    alive: usize,
 }
+
+/// Other replicas' (bucket, hits) of one ten-secondly scope, and the sum of their claims.
+type RemoteScope = (Vec<(i64, u64)>, u64);
+
+/// What an exchange publishes for this replica: its claims, as (kind, scope, amount).
+pub type Claims = Vec<(Kind, String, u64)>;
+
+/// Decides an exchange's claims from the other replicas' rows and the replicas alive.
+pub type Decide<'a> = dyn for<'r> Fn(&'r [RemoteHits], usize) -> Claims + Send + Sync + 'a;
 
 impl Windows {
     /// Counts a call of `token` (portal `portal`) under `limits` at `now_ms` (system time)
@@ -210,27 +265,40 @@ impl Windows {
         now_ms: i64,
         day: i64,
     ) -> Verdict {
+        let alive = if self.alive == 0 { 2 } else { self.alive };
         let window = self.tokens.entry(token.to_string()).or_default();
+        window.portal = portal;
+        window.shared.touched = true;
         let ten_used = window.used(now_ms);
         let daily = self.days.entry(portal).or_default();
         daily.roll(day);
+        daily.shared.touched = true;
         let daily_used = daily.used();
         let remaining = |ten: u64, d: u64| Remaining {
             ten_secondly: limits.ten_secondly.saturating_sub(ten),
             daily: limits.daily.map(|cap| cap.saturating_sub(d)),
         };
+        let left = remaining(ten_used, daily_used);
         if let Some(cap) = limits.daily {
-            if daily_used >= cap || daily.shared.share_spent(cap) {
-                return Verdict::Refused(Policy::Daily, remaining(ten_used, daily_used));
+            if daily_used >= cap {
+                return Verdict::Refused(Policy::Daily, left);
+            }
+            if !daily.shared.within_claim(alive) {
+                return Verdict::Exchange(Policy::Daily, left);
             }
         }
-        if ten_used >= limits.ten_secondly || window.shared.share_spent(limits.ten_secondly) {
-            return Verdict::Refused(Policy::TenSecondly, remaining(ten_used, daily_used));
+        if ten_used >= limits.ten_secondly {
+            return Verdict::Refused(Policy::TenSecondly, left);
+        }
+        if !window.shared.within_claim(alive) {
+            return Verdict::Exchange(Policy::TenSecondly, left);
         }
         window.hits.push_back(now_ms);
-        window.shared.since_sync += 1;
+        window.shared.since_claim += 1;
+        window.shared.total += 1;
         daily.own += 1;
-        daily.shared.since_sync += 1;
+        daily.shared.since_claim += 1;
+        daily.shared.total += 1;
         *self
             .pending
             .entry((Kind::TenSecondly, token.to_string(), now_ms / BUCKET_MS))
@@ -277,8 +345,29 @@ impl Windows {
         }
     }
 
+    /// After an exchange committed: its claims take effect.
+    pub fn commit_claims(&mut self) {
+        for w in self.tokens.values_mut() {
+            w.shared.commit();
+        }
+        for d in self.days.values_mut() {
+            d.shared.commit();
+        }
+    }
+
+    /// After a failed exchange: counts alone (no claims) until an exchange succeeds again.
+    pub fn alone(&mut self) {
+        self.alive = 1;
+    }
+
     /// Takes the deltas to flush.
     pub fn take_pending(&mut self) -> Vec<Delta> {
+        for w in self.tokens.values_mut() {
+            w.shared.taken_at = w.shared.total;
+        }
+        for d in self.days.values_mut() {
+            d.shared.taken_at = d.shared.total;
+        }
         self.pending
             .drain()
             .map(|((kind, scope, bucket), hits)| Delta {
@@ -297,162 +386,77 @@ impl Windows {
         }
     }
 
-    /// Installs what the other replicas flushed (every row of the current windows; a scope
-    /// absent here has no remote hits), and forgets windows with nothing left in them.
-    pub fn install_remote(&mut self, rows: &[RemoteHits], now_ms: i64, day: i64) {
+    /// Installs an exchange's reading: the other replicas' rows (hits of the current windows
+    /// and claims of alive replicas; a scope absent here has none) and how many replicas are
+    /// alive (this one included). While others are alive, renews this replica's claims on every
+    /// scope it counts in, with `limits_of` a portal's limits; returns the claims to publish.
+    /// Forgets windows with nothing left in them.
+    pub fn exchange(
+        &mut self,
+        rows: &[RemoteHits],
+        alive: usize,
+        now_ms: i64,
+        day: i64,
+        limits_of: &dyn Fn(PortalId) -> Option<Limits>,
+    ) -> Claims {
+        self.alive = alive.max(1);
         let mut ten: HashMap<&str, RemoteScope> = HashMap::new();
-        let mut daily: HashMap<PortalId, (u64, Vec<&str>)> = HashMap::new();
+        let mut daily: HashMap<PortalId, (u64, u64)> = HashMap::new();
         for r in rows {
             match r.kind {
-                Kind::TenSecondly => {
-                    let e = ten.entry(r.scope.as_str()).or_default();
-                    e.0.push((r.bucket, r.hits));
-                    if !e.1.contains(&r.replica.as_str()) {
-                        e.1.push(&r.replica);
+                Kind::TenSecondly => ten.entry(&r.scope).or_default().0.push((r.bucket, r.hits)),
+                Kind::TenClaim => ten.entry(&r.scope).or_default().1 += r.hits,
+                Kind::Daily | Kind::DailyClaim => {
+                    let Ok(p) = r.scope.parse::<PortalId>() else {
+                        continue;
+                    };
+                    match r.kind {
+                        Kind::Daily if r.bucket == day => daily.entry(p).or_default().0 += r.hits,
+                        Kind::DailyClaim => daily.entry(p).or_default().1 += r.hits,
+                        _ => {}
                     }
                 }
-                Kind::Daily if r.bucket == day => {
-                    if let Ok(p) = r.scope.parse::<PortalId>() {
-                        let e = daily.entry(p).or_default();
-                        e.0 += r.hits;
-                        if !e.1.contains(&r.replica.as_str()) {
-                            e.1.push(&r.replica);
-                        }
-                    }
-                }
-                Kind::Daily => {}
+                Kind::Replica => {}
             }
         }
-        for (scope, _) in ten.iter() {
-            self.tokens.entry(scope.to_string()).or_default();
-        }
-        for p in daily.keys() {
-            self.days.entry(*p).or_default().roll(day);
-        }
+        let mut claims = Claims::new();
         for (scope, window) in self.tokens.iter_mut() {
-            let (remote, replicas) = ten.remove(scope.as_str()).unwrap_or_default();
+            let (remote, others) = ten.remove(scope.as_str()).unwrap_or_default();
             window.shared.remote = remote;
-            window.shared.replicas = replicas.len() + 1;
-            window.shared.since_sync = 0;
-            window.shared.used_at_sync = window.used(now_ms);
+            window.shared.others_claims = others;
+            let used = window.used(now_ms);
+            if let Some(limits) = limits_of(window.portal).filter(|_| self.alive > 1) {
+                let c = window.shared.renew(limits.ten_secondly, used, self.alive);
+                claims.push((Kind::TenClaim, scope.clone(), c));
+            }
         }
-        self.tokens
-            .retain(|_, w| !w.hits.is_empty() || !w.shared.remote.is_empty());
+        self.tokens.retain(|_, w| {
+            std::mem::take(&mut w.shared.touched)
+                || !w.hits.is_empty()
+                || !w.shared.remote.is_empty()
+        });
         for (portal, count) in self.days.iter_mut() {
             count.roll(day);
-            let (hits, replicas) = daily.remove(portal).unwrap_or_default();
+            let (hits, others) = daily.remove(portal).unwrap_or_default();
             count.shared.remote = if hits > 0 { vec![(day, hits)] } else { vec![] };
-            count.shared.replicas = replicas.len() + 1;
-            count.shared.since_sync = 0;
-            count.shared.used_at_sync = count.used();
+            count.shared.others_claims = others;
+            let cap = limits_of(*portal).and_then(|l| l.daily);
+            if let Some(cap) = cap.filter(|_| self.alive > 1) {
+                let c = count.shared.renew(cap, count.used(), self.alive);
+                claims.push((Kind::DailyClaim, portal.to_string(), c));
+            }
         }
-        self.days.retain(|_, d| d.used() > 0);
+        self.days
+            .retain(|_, d| std::mem::take(&mut d.shared.touched) || d.used() > 0);
         self.searches.retain(|_, h| {
             while h.front().is_some_and(|t| now_ms - t >= 1000) {
                 h.pop_front();
             }
             !h.is_empty()
         });
+        claims
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const L: Limits = Limits {
-        ten_secondly: 3,
-        daily: Some(5),
-    };
-
-    fn admitted(v: Verdict) -> bool {
-        matches!(v, Verdict::Admitted(_))
-    }
-
-    #[test]
-    fn ten_secondly_window_rolls_exactly_after_10_000_ms() {
-        let mut w = Windows::default();
-        for t in [0, 1, 2] {
-            assert!(admitted(w.admit("a", 1, L, t, 0)));
-        }
-        assert_eq!(
-            w.admit("a", 1, L, 9_999, 0),
-            Verdict::Refused(
-                Policy::TenSecondly,
-                Remaining {
-                    ten_secondly: 0,
-                    daily: Some(2)
-                }
-            )
-        );
-        // Another token of the portal has its own window, but shares the daily count.
-        assert!(admitted(w.admit("b", 1, L, 9_999, 0)));
-        assert_eq!(
-            w.admit("a", 1, L, 10_000, 0),
-            Verdict::Admitted(Remaining {
-                ten_secondly: 0,
-                daily: Some(0)
-            })
-        );
-        assert!(matches!(
-            w.admit("a", 1, L, 30_000, 0),
-            Verdict::Refused(Policy::Daily, _)
-        ));
-        // A new day starts from zero.
-        assert!(admitted(w.admit("a", 1, L, 30_001, 1)));
-    }
-
-    #[test]
-    fn remote_hits_count_and_replicas_split_what_is_left() {
-        let limits = Limits {
-            ten_secondly: 10,
-            daily: None,
-        };
-        let mut w = Windows::default();
-        assert!(admitted(w.admit("a", 1, limits, 1_000, 0)));
-        let remote = |hits| RemoteHits {
-            replica: "r2".into(),
-            kind: Kind::TenSecondly,
-            scope: "a".into(),
-            bucket: 10,
-            hits,
-        };
-        w.install_remote(&[remote(5)], 1_050, 0);
-        // 1 own + 5 remote: 4 left, 2 replicas: this one may admit 2 before the next sync.
-        assert!(admitted(w.admit("a", 1, limits, 1_060, 0)));
-        assert!(admitted(w.admit("a", 1, limits, 1_070, 0)));
-        assert!(!admitted(w.admit("a", 1, limits, 1_080, 0)));
-        // At 11 050 the own call of 1 000 has left the window, those of 1 060 and 1 070 have
-        // not, and half of the remote bucket [1 000, 1 100) is still inside.
-        w.install_remote(&[remote(6)], 11_050, 0);
-        assert_eq!(
-            w.remaining("a", 1, limits, 11_050, 0).ten_secondly,
-            10 - 2 - 3
-        );
-    }
-
-    #[test]
-    fn pending_deltas_are_taken_once_and_restored_on_failure() {
-        let mut w = Windows::default();
-        w.admit("a", 7, L, 250, 3);
-        w.admit("a", 7, L, 260, 3);
-        let mut d = w.take_pending();
-        d.sort_by_key(|d| d.kind.code());
-        assert_eq!(d[0].hits, 2);
-        assert_eq!(d[0].bucket, 2);
-        assert_eq!(d[1].scope, "7");
-        assert!(w.take_pending().is_empty());
-        w.restore_pending(d);
-        assert_eq!(w.take_pending().len(), 2);
-    }
-
-    #[test]
-    fn search_allows_five_per_second() {
-        let mut w = Windows::default();
-        for t in 0..5 {
-            assert!(w.admit_search("a", t));
-        }
-        assert!(!w.admit_search("a", 999));
-        assert!(w.admit_search("a", 1_000));
-    }
-}
+mod tests;

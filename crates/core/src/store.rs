@@ -10,7 +10,7 @@ use crate::events::{AttemptResult, ChangeSource, Claims, EventFilter, EventPage,
 use crate::fixture::{Fixture, FixtureSummary};
 use crate::limits::{LimitInput, PurgeInput};
 use crate::rate_limit::RateLimitSetting;
-use crate::rate_window::{Delta, RemoteHits};
+use crate::rate_window::{Decide, Delta};
 use crate::records::{HighUsageReport, LinkEdit, LinkOutcome, Page};
 use crate::search::{RecordPage, RecordQuery};
 use crate::token::TokenInfo;
@@ -186,17 +186,24 @@ pub trait RateLimitStore: Send + Sync {
     async fn rate_limits_of(&self, portal: PortalId) -> Result<(bool, Option<RateLimitSetting>)>;
     /// Every portal's own setting.
     async fn all_rate_limits(&self) -> Result<Vec<(PortalId, RateLimitSetting)>>;
-    /// Adds `replica`'s deltas, then returns the other replicas' hits of the current windows:
-    /// ten-secondly buckets from `ten_from` on, daily ones of `day`. With `sweep`, also removes
-    /// rows that left every window (any replica's, so a stopped replica leaves nothing behind).
-    async fn sync_rate_hits(
+    /// One exchange of `replica`, in one serializable transaction: adds its deltas and a
+    /// heartbeat; reads the other replicas' hits of the current windows (ten-secondly buckets
+    /// from `ten_from` on, daily ones of `day`) and the claims of those alive (heartbeat in the
+    /// last 3 s); calls `decide` with them and the number of replicas alive (this one
+    /// included); and stores the claims `decide` returns as this replica's only ones. `decide`
+    /// may run more than once (the transaction is retried on conflicts). With `sweep`, also
+    /// removes rows that left every window (any replica's, so a stopped replica leaves nothing
+    /// behind).
+    #[allow(clippy::too_many_arguments)]
+    async fn exchange_rate_hits(
         &self,
         replica: &str,
         deltas: &[Delta],
         ten_from: i64,
         day: i64,
         sweep: bool,
-    ) -> Result<Vec<RemoteHits>>;
+        decide: &Decide<'_>,
+    ) -> Result<()>;
 }
 
 /// Apps (the control plane's `/_assocd/apps`) and where they are installed.

@@ -3,14 +3,17 @@
 
 use crate::{db_error, write_tx, SqlStore};
 use assocd_core::rate_limit::{RateLimitSetting, Tier};
-use assocd_core::rate_window::{Delta, Kind, RemoteHits};
+use assocd_core::rate_window::{Decide, Delta, Kind, RemoteHits};
 use assocd_core::store::{RateLimitStore, Result};
-use assocd_core::{Error, PortalId};
+use assocd_core::PortalId;
 use async_trait::async_trait;
 use sqlx::{AnyConnection, Row};
 
 /// Rows per upsert statement (5 values each).
 const CHUNK: usize = 100;
+
+/// A replica whose heartbeat is older than this many seconds counts as gone.
+const ALIVE_S: i64 = 3;
 
 /// Ten-secondly rows older than this many buckets before the window are swept.
 const SWEEP_SLACK_BUCKETS: i64 = 600;
@@ -39,7 +42,16 @@ pub(crate) async fn put_in(
     Ok(())
 }
 
-fn upsert_sql(rows: usize) -> String {
+/// System time: heartbeats follow real time, whatever the reported clock says.
+fn system_now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// A multi-row upsert of `rows` rows; `replace` sets the value (claims), else adds (counts).
+fn upsert_sql(rows: usize, replace: bool) -> String {
     let mut sql =
         String::from("INSERT INTO rate_limit_hits (replica, kind, scope, bucket, hits) VALUES ");
     for i in 0..rows {
@@ -56,9 +68,11 @@ fn upsert_sql(rows: usize) -> String {
             b + 5
         ));
     }
-    sql.push_str(
-        " ON CONFLICT (replica, kind, scope, bucket) DO UPDATE SET hits = rate_limit_hits.hits + excluded.hits",
-    );
+    sql.push_str(if replace {
+        " ON CONFLICT (replica, kind, scope, bucket) DO UPDATE SET hits = excluded.hits"
+    } else {
+        " ON CONFLICT (replica, kind, scope, bucket) DO UPDATE SET hits = rate_limit_hits.hits + excluded.hits"
+    });
     sql
 }
 
@@ -127,75 +141,117 @@ impl RateLimitStore for SqlStore {
         Ok(out)
     }
 
-    async fn sync_rate_hits(
+    async fn exchange_rate_hits(
         &self,
         replica: &str,
         deltas: &[Delta],
         ten_from: i64,
         day: i64,
         sweep: bool,
-    ) -> Result<Vec<RemoteHits>> {
-        if !deltas.is_empty() || sweep {
-            write_tx!(self, |tx| {
-                for chunk in deltas.chunks(CHUNK) {
-                    let sql = upsert_sql(chunk.len());
-                    let mut q = sqlx::query(&sql);
-                    for d in chunk {
-                        q = q
-                            .bind(replica)
-                            .bind(d.kind.code())
-                            .bind(d.scope.as_str())
-                            .bind(d.bucket)
-                            .bind(d.hits as i64);
-                    }
-                    q.execute(&mut *tx).await?;
+        decide: &Decide<'_>,
+    ) -> Result<()> {
+        let now_s = system_now_ms() / 1000;
+        let heartbeat = Delta {
+            kind: Kind::Replica,
+            scope: String::new(),
+            bucket: now_s,
+            hits: 1,
+        };
+        let rows: Vec<&Delta> = deltas.iter().chain(std::iter::once(&heartbeat)).collect();
+        write_tx!(self, |tx| {
+            for chunk in rows.chunks(CHUNK) {
+                let sql = upsert_sql(chunk.len(), false);
+                let mut q = sqlx::query(&sql);
+                for d in chunk {
+                    q = q
+                        .bind(replica)
+                        .bind(d.kind.code())
+                        .bind(d.scope.as_str())
+                        .bind(d.bucket)
+                        .bind(d.hits as i64);
                 }
-                if sweep {
-                    sqlx::query(
-                        "DELETE FROM rate_limit_hits WHERE (kind = 0 AND bucket < $1) OR (kind = 1 AND bucket < $2)",
-                    )
-                    .bind(ten_from - SWEEP_SLACK_BUCKETS)
-                    .bind(day - 1)
-                    .execute(&mut *tx)
-                    .await?;
-                    // This replica's own rows go as soon as they leave the window.
-                    sqlx::query(
-                        "DELETE FROM rate_limit_hits WHERE replica = $1 AND ((kind = 0 AND bucket < $2) OR (kind = 1 AND bucket < $3))",
-                    )
-                    .bind(replica)
-                    .bind(ten_from)
-                    .bind(day)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-            })?;
-        }
-        let rows = sqlx::query(
-            "SELECT replica, kind, scope, bucket, hits FROM rate_limit_hits
-              WHERE replica <> $1 AND ((kind = 0 AND bucket >= $2) OR (kind = 1 AND bucket = $3))",
-        )
-        .bind(replica)
-        .bind(ten_from)
-        .bind(day)
-        .fetch_all(&self.read)
-        .await
-        .map_err(db_error)?;
-        rows.iter()
-            .map(|r| {
+                q.execute(&mut *tx).await?;
+            }
+            if sweep {
+                sqlx::query(
+                    "DELETE FROM rate_limit_hits WHERE (kind = 0 AND bucket < $1) OR (kind = 1 AND bucket < $2)
+                        OR (kind = 2 AND bucket < $3)
+                        OR (kind IN (3, 4) AND replica NOT IN
+                            (SELECT replica FROM rate_limit_hits WHERE kind = 2 AND bucket >= $3))",
+                )
+                .bind(ten_from - SWEEP_SLACK_BUCKETS)
+                .bind(day - 1)
+                .bind(now_s - 60)
+                .execute(&mut *tx)
+                .await?;
+                // This replica's own rows go as soon as they leave the window.
+                sqlx::query(
+                    "DELETE FROM rate_limit_hits WHERE replica = $1 AND ((kind = 0 AND bucket < $2)
+                        OR (kind = 1 AND bucket < $3) OR (kind = 2 AND bucket < $4))",
+                )
+                .bind(replica)
+                .bind(ten_from)
+                .bind(day)
+                .bind(now_s - ALIVE_S)
+                .execute(&mut *tx)
+                .await?;
+            }
+            let found = sqlx::query(
+                "SELECT replica, kind, scope, bucket, hits FROM rate_limit_hits
+                  WHERE replica <> $1 AND ((kind = 0 AND bucket >= $2) OR (kind = 1 AND bucket = $3)
+                     OR (kind = 2 AND bucket >= $4) OR kind IN (3, 4))",
+            )
+            .bind(replica)
+            .bind(ten_from)
+            .bind(day)
+            .bind(now_s - ALIVE_S)
+            .fetch_all(&mut *tx)
+            .await?;
+            let mut others = Vec::with_capacity(found.len());
+            for r in &found {
                 let kind: i64 = r.try_get(1)?;
                 let hits: i64 = r.try_get(4)?;
-                Ok(RemoteHits {
-                    replica: r.try_get(0)?,
-                    kind: Kind::from_code(kind).unwrap_or(Kind::Daily),
-                    scope: r.try_get(2)?,
-                    bucket: r.try_get(3)?,
-                    hits: hits.max(0) as u64,
-                })
-            })
-            .collect::<Result<Vec<_>, sqlx::Error>>()
-            .map_err(|e| {
-                let err: Error = db_error(e);
-                err
-            })
+                if let Some(kind) = Kind::from_code(kind) {
+                    others.push(RemoteHits {
+                        replica: r.try_get(0)?,
+                        kind,
+                        scope: r.try_get(2)?,
+                        bucket: r.try_get(3)?,
+                        hits: hits.max(0) as u64,
+                    });
+                }
+            }
+            let mut alive: Vec<String> = others
+                .iter()
+                .filter(|r| r.kind == Kind::Replica)
+                .map(|r| r.replica.clone())
+                .collect();
+            alive.sort_unstable();
+            alive.dedup();
+            // Claims of replicas that stopped beating count no more.
+            others.retain(|r| {
+                r.kind != Kind::Replica
+                    && (!matches!(r.kind, Kind::TenClaim | Kind::DailyClaim)
+                        || alive.binary_search(&r.replica).is_ok())
+            });
+            let claims = decide(&others, alive.len() + 1);
+            sqlx::query("DELETE FROM rate_limit_hits WHERE replica = $1 AND kind IN (3, 4)")
+                .bind(replica)
+                .execute(&mut *tx)
+                .await?;
+            for chunk in claims.chunks(CHUNK) {
+                let sql = upsert_sql(chunk.len(), true);
+                let mut q = sqlx::query(&sql);
+                for (kind, scope, amount) in chunk {
+                    q = q
+                        .bind(replica)
+                        .bind(kind.code())
+                        .bind(scope.as_str())
+                        .bind(0i64)
+                        .bind(*amount as i64);
+                }
+                q.execute(&mut *tx).await?;
+            }
+        })
     }
 }

@@ -17,6 +17,7 @@ use crate::rate_limits::RateLimiter;
 use assocd_core::rate_limit::{Limits, INTERVAL_MS};
 use assocd_core::rate_window::{Policy, Remaining, Verdict};
 use assocd_core::scopes::Operation;
+use assocd_core::store::Store;
 use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
@@ -54,7 +55,15 @@ fn refuse(policy: Policy, portal: i64) -> Response {
     ApiError::RateLimited { policy, portal }.into_response()
 }
 
-pub async fn layer(State(limiter): State<Arc<RateLimiter>>, req: Request, next: Next) -> Response {
+/// What the layer needs: the limiter and the store its exchanges go through.
+#[derive(Clone)]
+pub struct Limiting {
+    pub limiter: Arc<RateLimiter>,
+    pub store: Arc<dyn Store>,
+}
+
+pub async fn layer(State(limiting): State<Limiting>, req: Request, next: Next) -> Response {
+    let limiter = &limiting.limiter;
     let Some(Authenticated(token)) = req.extensions().get::<Authenticated>().cloned() else {
         return next.run(req).await;
     };
@@ -65,14 +74,19 @@ pub async fn layer(State(limiter): State<Arc<RateLimiter>>, req: Request, next: 
         }
         return next.run(req).await;
     }
-    match limiter.admit(&token.id, portal) {
+    let mut verdict = limiter.admit(&token.id, portal);
+    if let Some((_, Verdict::Exchange(..))) = verdict {
+        limiter.exchange_now(limiting.store.as_ref()).await;
+        verdict = limiter.admit_after_exchange(&token.id, portal);
+    }
+    match verdict {
         None => next.run(req).await,
         Some((limits, Verdict::Admitted(left))) => {
             let mut res = next.run(req).await;
             set_headers(&mut res, limits, left);
             res
         }
-        Some((limits, Verdict::Refused(policy, left))) => {
+        Some((limits, Verdict::Refused(policy, left) | Verdict::Exchange(policy, left))) => {
             let mut res = refuse(policy, portal);
             set_headers(&mut res, limits, left);
             res

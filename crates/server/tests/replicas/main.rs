@@ -10,6 +10,7 @@ mod concurrency;
 mod control;
 mod migrations;
 mod outage;
+mod rate_limits;
 
 use std::sync::Arc;
 use support::*;

@@ -115,7 +115,10 @@ impl Server {
         args.extend_from_slice(extra);
         let mut child = Command::new(BIN)
             .args(&args)
-            .env("RUST_LOG", "info,sqlx=warn")
+            .env(
+                "RUST_LOG",
+                std::env::var("ASSOCD_TEST_SERVER_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()),
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))
