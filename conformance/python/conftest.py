@@ -136,12 +136,13 @@ def save_journal(base: str, admin: str) -> None:
     (out / "python.json").write_text(json.dumps(entries))
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory) -> Server:
+def start_server(tmp: Path, extra: list[str] | None = None, journal: bool = True):
+    """Starts `assocd serve` on a free port (plus `extra` flags); a generator that yields the
+    `Server` and stops the process when resumed. `journal`: leave its requests for
+    docs/coverage.md."""
     binary = assocd_bin()
     if not binary.is_file():
         pytest.fail(f"assocd binary not found at {binary} (build it, or set ASSOCD_BIN)", pytrace=False)
-    tmp = tmp_path_factory.mktemp("assocd")
     db = database_url(tmp)
     port = free_port()
     token = "conformance-" + secrets.token_hex(16)
@@ -159,6 +160,7 @@ def server(tmp_path_factory) -> Server:
         "--admin-token", admin,
         "--journal-size", "1000000",
         "--log-format", "json",
+        *(extra or []),
     ]
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSOCD_")}
     env.setdefault("RUST_LOG", "info")
@@ -179,7 +181,8 @@ def server(tmp_path_factory) -> Server:
         time.sleep(0.1)
     try:
         yield Server(base_url=base, database=db, token=token, portal=portal, log=log, admin_token=admin)
-        save_journal(base, admin)
+        if journal:
+            save_journal(base, admin)
     finally:
         proc.terminate()
         try:
@@ -187,6 +190,11 @@ def server(tmp_path_factory) -> Server:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory) -> Server:
+    yield from start_server(tmp_path_factory.mktemp("assocd"))
 
 
 @pytest.fixture

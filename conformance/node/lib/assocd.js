@@ -74,8 +74,8 @@ async function healthy(base) {
 const COVERAGE_DIR = path.join(REPO, 'target', 'coverage');
 
 class Server {
-  constructor({ baseUrl, database, token, portal, proc, log, adminToken }) {
-    Object.assign(this, { baseUrl, database, token, portal, proc, log, adminToken });
+  constructor({ baseUrl, database, token, portal, proc, log, adminToken, journal }) {
+    Object.assign(this, { baseUrl, database, token, portal, proc, log, adminToken, journal });
   }
 
   // The control plane's request journal: every HubSpot request this server answered.
@@ -109,7 +109,7 @@ class Server {
 
   async stop() {
     if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
-    await this.saveJournal();
+    if (this.journal) await this.saveJournal();
     const exited = new Promise((resolve) => this.proc.once('exit', resolve));
     this.proc.kill('SIGTERM');
     const timer = setTimeout(() => this.proc.kill('SIGKILL'), 10_000);
@@ -118,7 +118,9 @@ class Server {
   }
 }
 
-async function startServer() {
+// `extra`: more `assocd serve` flags (e.g. ['--rate-limits', 'hubspot']); `journal: false`
+// leaves this server's requests out of docs/coverage.md.
+async function startServer(extra = [], { journal = true } = {}) {
   const bin = assocdBin();
   if (!fs.existsSync(bin)) {
     throw new Error(`assocd binary not found at ${bin} (build it, or set ASSOCD_BIN)`);
@@ -136,7 +138,7 @@ async function startServer() {
   const logFd = fs.openSync(log, 'w');
   const args = ['serve', '--listen', `127.0.0.1:${port}`, '--database', database,
     '--bootstrap-token', token, '--portal', String(portal),
-    '--admin-token', adminToken, '--journal-size', '1000000', '--log-format', 'json'];
+    '--admin-token', adminToken, '--journal-size', '1000000', '--log-format', 'json', ...extra];
   const proc = spawn(bin, args, { cwd: tmp, env, stdio: ['ignore', logFd, logFd] });
   fs.closeSync(logFd);
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -149,7 +151,7 @@ async function startServer() {
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return new Server({ baseUrl, database, token, portal, proc, log, adminToken });
+  return new Server({ baseUrl, database, token, portal, proc, log, adminToken, journal });
 }
 
 module.exports = { startServer, randomPortal, unique, assocdBin, databaseUrl, rememberToken };
