@@ -18,6 +18,9 @@ const DAY_MS: i64 = 86_400_000;
 /// take effect here within this).
 pub const SETTINGS_REFRESH: Duration = Duration::from_secs(1);
 
+/// How long exchanges may fail before this replica counts alone (the database is away).
+const ALONE_AFTER: Duration = Duration::from_secs(2);
+
 /// How often rows that left every window are swept.
 const SWEEP_EVERY: Duration = Duration::from_secs(1);
 
@@ -38,6 +41,8 @@ pub struct RateLimiter {
     exchanging: tokio::sync::Mutex<()>,
     /// Exchanges finished (or failed) so far.
     exchanges: AtomicU64,
+    /// Since when exchanges fail, if they do.
+    failing_since: Mutex<Option<Instant>>,
 }
 
 /// Epoch milliseconds of the system clock (ten-secondly windows follow real time even when
@@ -61,6 +66,7 @@ impl RateLimiter {
             last_call_ms: AtomicI64::new(0),
             exchanging: tokio::sync::Mutex::new(()),
             exchanges: AtomicU64::new(0),
+            failing_since: Mutex::new(None),
         }
     }
 
@@ -158,15 +164,22 @@ impl RateLimiter {
         let result = store
             .exchange_rate_hits(&self.replica, &deltas, ten_from, day, sweep, &decide)
             .await;
+        let mut failing = self.failing_since.lock().unwrap_or_else(|p| p.into_inner());
         let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
         if result.is_ok() {
             windows.commit_claims();
+            *failing = None;
         } else {
             windows.restore_pending(deltas);
-            // Count alone rather than refuse everything while the database is away.
-            windows.alone();
+            // The published claims still hold; once the database has been away for a while,
+            // count alone rather than refuse everything.
+            let since = *failing.get_or_insert_with(Instant::now);
+            if since.elapsed() >= ALONE_AFTER {
+                windows.alone();
+            }
         }
         drop(windows);
+        drop(failing);
         self.exchanges.fetch_add(1, Ordering::Release);
         result
     }
