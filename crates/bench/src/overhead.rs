@@ -15,6 +15,8 @@ pub struct Pair {
     pub on: &'static [&'static str],
     /// Least acceptable `on / off` throughput.
     pub keep: f64,
+    /// A fixture document both sides start with (`--fixtures`), when the feature needs one.
+    pub fixture: Option<&'static str>,
 }
 
 /// Every measured feature.
@@ -26,6 +28,7 @@ pub fn pairs() -> Vec<Pair> {
             off: &["--journal-size", "0"],
             on: &["--journal-size", "1000"],
             keep: 0.95,
+            fixture: None,
         },
         Pair {
             id: "metrics",
@@ -33,6 +36,7 @@ pub fn pairs() -> Vec<Pair> {
             off: &["--metrics", "off"],
             on: &["--metrics", "on"],
             keep: 0.95,
+            fixture: None,
         },
         Pair {
             id: "access-log",
@@ -41,8 +45,25 @@ pub fn pairs() -> Vec<Pair> {
             on: &["--access-log", "on"],
             // The issue sets no target: reported for what it costs.
             keep: 0.0,
+            fixture: None,
         },
+        rate_limits(),
     ]
+}
+
+/// HubSpot's rate limits on, never reached: the bench portal (1) gets custom limits far above
+/// what the load can send, so every call is counted and carries the headers, none refused.
+fn rate_limits() -> Pair {
+    Pair {
+        id: "rate-limits",
+        title: "rate limits on, never reached",
+        off: &["--rate-limits", "off"],
+        on: &["--rate-limits", "hubspot"],
+        keep: 0.95,
+        fixture: Some(
+            r#"{"portals":[{"portalId":1,"rateLimits":{"tier":"custom","tenSecondly":1000000000000,"daily":1000000000000}}]}"#,
+        ),
+    }
 }
 
 /// Rounds of (off, on) runs.
@@ -110,14 +131,24 @@ pub async fn measure(
             off: Vec::new(),
             on: Vec::new(),
         };
+        let fixture = match pair.fixture {
+            Some(doc) => {
+                let path = cfg.tmp.join(format!("{}-fixture.json", pair.id));
+                std::fs::write(&path, doc)?;
+                vec!["--fixtures".to_string(), path.display().to_string()]
+            }
+            None => Vec::new(),
+        };
         for round in 0..ROUNDS {
             for (side, flags) in [("off", pair.off), ("on", pair.on)] {
+                let mut flags: Vec<&str> = flags.to_vec();
+                flags.extend(fixture.iter().map(String::as_str));
                 let log = format!(
                     "assocd-{}-{}-{side}-{round}.log",
                     name.to_lowercase(),
                     pair.id
                 );
-                let server = start_assocd_with(cfg, db, &log, flags)?;
+                let server = start_assocd_with(cfg, db, &log, &flags)?;
                 let r1 = scenarios::r1(&cfg.token, associations);
                 let s = load::run(server.addr, c, cfg.warmup, cfg.duration, r1.make, r1.ok).await;
                 server.stop()?;
