@@ -238,12 +238,18 @@ impl RateLimiter {
                     tracing::debug!(error = %e.message, "rate limits: settings not refreshed");
                 }
             }
-            // Idle (nothing counted here for longer than a window): only the heartbeat, once a
-            // second, so the other replicas know this one shares their portals' limits.
+            // Idle (nothing counted here for longer than a window), or alone on the database
+            // (no other replica's heartbeat): one exchange a second, for the heartbeat, the
+            // daily count and to notice a replica that joins. Otherwise every tick.
             let sweep = swept_at.elapsed() >= SWEEP_EVERY;
             let idle =
                 system_ms() - self.last_call_ms.load(Ordering::Relaxed) > INTERVAL_MS + 1_000;
-            if idle && !sweep {
+            let alone = self
+                .windows
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .is_alone();
+            if (idle || alone) && !sweep {
                 continue;
             }
             if sweep {

@@ -172,6 +172,8 @@ impl Shared {
 #[derive(Debug, Default)]
 struct TokenWindow {
     portal: PortalId,
+    /// Admitted calls not flushed yet: (bucket, calls), oldest first.
+    pending: Vec<(i64, u64)>,
     /// Instants (epoch ms) of this process's admitted calls in the window, oldest first.
     hits: VecDeque<i64>,
     shared: Shared,
@@ -214,6 +216,8 @@ impl TokenWindow {
 struct DayCount {
     day: i64,
     own: u64,
+    /// Admitted calls of `day` not flushed yet.
+    pending: u64,
     shared: Shared,
 }
 
@@ -238,7 +242,8 @@ pub struct Windows {
     tokens: HashMap<String, TokenWindow>,
     days: HashMap<PortalId, DayCount>,
     searches: HashMap<String, VecDeque<i64>>,
-    pending: HashMap<(Kind, String, i64), u64>,
+    /// Deltas of a failed exchange, to go with the next one.
+    restored: Vec<Delta>,
     /// Replicas alive on the database at the last exchange (this one included); 0 before the
     /// first, when calls wait for it (another replica may already be serving).
     alive: usize,
@@ -266,7 +271,20 @@ impl Windows {
         day: i64,
     ) -> Verdict {
         let alive = if self.alive == 0 { 2 } else { self.alive };
-        let window = self.tokens.entry(token.to_string()).or_default();
+        // The hot path: a token seen before costs no allocation.
+        if !self.tokens.contains_key(token) {
+            self.tokens
+                .insert(token.to_string(), TokenWindow::default());
+        }
+        let Some(window) = self.tokens.get_mut(token) else {
+            return Verdict::Refused(
+                Policy::TenSecondly,
+                Remaining {
+                    ten_secondly: 0,
+                    daily: limits.daily.map(|_| 0),
+                },
+            );
+        };
         window.portal = portal;
         window.shared.touched = true;
         let ten_used = window.used(now_ms);
@@ -299,14 +317,12 @@ impl Windows {
         daily.own += 1;
         daily.shared.since_claim += 1;
         daily.shared.total += 1;
-        *self
-            .pending
-            .entry((Kind::TenSecondly, token.to_string(), now_ms / BUCKET_MS))
-            .or_default() += 1;
-        *self
-            .pending
-            .entry((Kind::Daily, portal.to_string(), day))
-            .or_default() += 1;
+        daily.pending += 1;
+        let bucket = now_ms / BUCKET_MS;
+        match window.pending.last_mut() {
+            Some((b, n)) if *b == bucket => *n += 1,
+            _ => window.pending.push((bucket, 1)),
+        }
         Verdict::Admitted(remaining(ten_used + 1, daily_used + 1))
     }
 
@@ -355,6 +371,11 @@ impl Windows {
         }
     }
 
+    /// Whether the last exchange found no other replica alive.
+    pub fn is_alone(&self) -> bool {
+        self.alive == 1
+    }
+
     /// After a failed exchange: counts alone (no claims) until an exchange succeeds again.
     pub fn alone(&mut self) {
         self.alive = 1;
@@ -362,28 +383,33 @@ impl Windows {
 
     /// Takes the deltas to flush.
     pub fn take_pending(&mut self) -> Vec<Delta> {
-        for w in self.tokens.values_mut() {
+        let mut out = std::mem::take(&mut self.restored);
+        for (token, w) in self.tokens.iter_mut() {
             w.shared.taken_at = w.shared.total;
-        }
-        for d in self.days.values_mut() {
-            d.shared.taken_at = d.shared.total;
-        }
-        self.pending
-            .drain()
-            .map(|((kind, scope, bucket), hits)| Delta {
-                kind,
-                scope,
+            out.extend(w.pending.drain(..).map(|(bucket, hits)| Delta {
+                kind: Kind::TenSecondly,
+                scope: token.clone(),
                 bucket,
                 hits,
-            })
-            .collect()
+            }));
+        }
+        for (portal, d) in self.days.iter_mut() {
+            d.shared.taken_at = d.shared.total;
+            if d.pending > 0 {
+                out.push(Delta {
+                    kind: Kind::Daily,
+                    scope: portal.to_string(),
+                    bucket: d.day,
+                    hits: std::mem::take(&mut d.pending),
+                });
+            }
+        }
+        out
     }
 
     /// Puts back deltas whose flush failed, to go with the next one.
     pub fn restore_pending(&mut self, deltas: Vec<Delta>) {
-        for d in deltas {
-            *self.pending.entry((d.kind, d.scope, d.bucket)).or_default() += d.hits;
-        }
+        self.restored.extend(deltas);
     }
 
     /// Installs an exchange's reading: the other replicas' rows (hits of the current windows

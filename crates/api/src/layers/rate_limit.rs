@@ -25,6 +25,10 @@ use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 
 static INTERVAL: HeaderName = HeaderName::from_static("x-hubspot-ratelimit-interval-milliseconds");
+/// `INTERVAL_MS` as the header's text.
+const INTERVAL_TEXT: &str = "10000";
+const _: () = assert!(INTERVAL_MS == 10_000);
+
 static MAX: HeaderName = HeaderName::from_static("x-hubspot-ratelimit-max");
 static REMAINING: HeaderName = HeaderName::from_static("x-hubspot-ratelimit-remaining");
 static DAILY: HeaderName = HeaderName::from_static("x-hubspot-ratelimit-daily");
@@ -41,7 +45,7 @@ fn is_search(req: &Request) -> bool {
 /// of it, and, when the portal has a daily cap (every tier but `oauth`), the daily ones.
 pub fn set_headers(res: &mut Response, limits: Limits, left: Remaining) {
     let h = res.headers_mut();
-    h.insert(INTERVAL.clone(), HeaderValue::from(INTERVAL_MS));
+    h.insert(INTERVAL.clone(), HeaderValue::from_static(INTERVAL_TEXT));
     h.insert(MAX.clone(), HeaderValue::from(limits.ten_secondly));
     h.insert(REMAINING.clone(), HeaderValue::from(left.ten_secondly));
     if let (Some(daily), Some(daily_left)) = (limits.daily, left.daily) {
