@@ -44,7 +44,7 @@ pub fn envelope(
             limiter,
             store: state.store.clone(),
         };
-        middleware::from_fn_with_state(limiting, layers::rate_limit::layer)
+        layers::rate_limit::RateLimitLayer(limiting)
     });
     let faults = state
         .faults

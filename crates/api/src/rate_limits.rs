@@ -272,7 +272,9 @@ impl RateLimiter {
                 Err(_) => {}
             }
         }
-        // Hand the last counts over, so replicas still running keep counting them.
+        // Hand the last counts over, so replicas still running keep counting them, and leave:
+        // without a heartbeat this replica's claims count no more.
         let _ = self.exchange(store.as_ref(), false).await;
+        let _ = store.leave_rate_hits(&self.replica).await;
     }
 }

@@ -194,6 +194,9 @@ pub trait RateLimitStore: Send + Sync {
     /// may run more than once (the transaction is retried on conflicts). With `sweep`, also
     /// removes rows that left every window (any replica's, so a stopped replica leaves nothing
     /// behind).
+    /// Removes `replica`'s heartbeat and claims (its counts stay, for the windows), so the other
+    /// replicas stop counting it at once when it shuts down.
+    async fn leave_rate_hits(&self, replica: &str) -> Result<()>;
     #[allow(clippy::too_many_arguments)]
     async fn exchange_rate_hits(
         &self,

@@ -141,6 +141,15 @@ impl RateLimitStore for SqlStore {
         Ok(out)
     }
 
+    async fn leave_rate_hits(&self, replica: &str) -> Result<()> {
+        write_tx!(self, |tx| {
+            sqlx::query("DELETE FROM rate_limit_hits WHERE replica = $1 AND kind IN (2, 3, 4)")
+                .bind(replica)
+                .execute(&mut *tx)
+                .await?;
+        })
+    }
+
     async fn exchange_rate_hits(
         &self,
         replica: &str,

@@ -18,11 +18,14 @@ use assocd_core::rate_limit::{Limits, INTERVAL_MS};
 use assocd_core::rate_window::{Policy, Remaining, Verdict};
 use assocd_core::scopes::Operation;
 use assocd_core::store::Store;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 static INTERVAL: HeaderName = HeaderName::from_static("x-hubspot-ratelimit-interval-milliseconds");
 /// `INTERVAL_MS` as the header's text.
@@ -45,6 +48,7 @@ fn is_search(req: &Request) -> bool {
 /// of it, and, when the portal has a daily cap (every tier but `oauth`), the daily ones.
 pub fn set_headers(res: &mut Response, limits: Limits, left: Remaining) {
     let h = res.headers_mut();
+    h.reserve(5);
     h.insert(INTERVAL.clone(), HeaderValue::from_static(INTERVAL_TEXT));
     h.insert(MAX.clone(), HeaderValue::from(limits.ten_secondly));
     h.insert(REMAINING.clone(), HeaderValue::from(left.ten_secondly));
@@ -66,17 +70,63 @@ pub struct Limiting {
     pub store: Arc<dyn Store>,
 }
 
-pub async fn layer(State(limiting): State<Limiting>, req: Request, next: Next) -> Response {
+/// The layer (a tower layer of its own rather than `from_fn`: no boxed clone of the services
+/// below per call, which was a measurable part of what limits that are never reached cost).
+#[derive(Clone)]
+pub struct RateLimitLayer(pub Limiting);
+
+impl<S> tower::Layer<S> for RateLimitLayer {
+    type Service = RateLimitService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        RateLimitService {
+            inner,
+            limiting: self.0.clone(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct RateLimitService<S> {
+    inner: S,
+    limiting: Limiting,
+}
+
+impl<S> tower::Service<Request> for RateLimitService<S>
+where
+    S: tower::Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        // The service that was polled ready serves this call; its clone waits for the next.
+        let clone = self.inner.clone();
+        let inner = std::mem::replace(&mut self.inner, clone);
+        Box::pin(limit(self.limiting.clone(), req, inner))
+    }
+}
+
+async fn limit<S>(limiting: Limiting, req: Request, mut inner: S) -> Result<Response, Infallible>
+where
+    S: tower::Service<Request, Response = Response, Error = Infallible>,
+{
     let limiter = &limiting.limiter;
-    let Some(Authenticated(token)) = req.extensions().get::<Authenticated>().cloned() else {
-        return next.run(req).await;
+    let Some(token) = req.extensions().get::<Authenticated>().map(|a| a.0.clone()) else {
+        return inner.call(req).await;
     };
     let portal = token.portal_id;
     if is_search(&req) {
         if limiter.setting(portal).0.limits().is_some() && !limiter.admit_search(&token.id) {
-            return refuse(Policy::Secondly, portal);
+            return Ok(refuse(Policy::Secondly, portal));
         }
-        return next.run(req).await;
+        return inner.call(req).await;
     }
     let mut verdict = limiter.admit(&token.id, portal);
     if let Some((_, Verdict::Exchange(..))) = verdict {
@@ -84,16 +134,16 @@ pub async fn layer(State(limiting): State<Limiting>, req: Request, next: Next) -
         verdict = limiter.admit_after_exchange(&token.id, portal);
     }
     match verdict {
-        None => next.run(req).await,
+        None => inner.call(req).await,
         Some((limits, Verdict::Admitted(left))) => {
-            let mut res = next.run(req).await;
+            let mut res = inner.call(req).await?;
             set_headers(&mut res, limits, left);
-            res
+            Ok(res)
         }
         Some((limits, Verdict::Refused(policy, left) | Verdict::Exchange(policy, left))) => {
             let mut res = refuse(policy, portal);
             set_headers(&mut res, limits, left);
-            res
+            Ok(res)
         }
     }
 }
