@@ -18,7 +18,7 @@ use assocd_core::events::{AttemptResult, ChangeSource, Claims, EventFilter, Even
 use assocd_core::fixture::{Fixture, FixtureSummary};
 use assocd_core::limits::{LimitInput, PurgeInput};
 use assocd_core::rate_limit::RateLimitSetting;
-use assocd_core::rate_window::{Delta, RemoteHits};
+use assocd_core::rate_window::{Decide, Delta};
 use assocd_core::records::{HighUsageReport, LinkEdit, LinkOutcome, Page};
 use assocd_core::search::{RecordPage, RecordQuery};
 use assocd_core::store::{
@@ -110,7 +110,8 @@ timed! { RateLimitStore {
     async fn put_rate_limits(&self, portal: PortalId, setting: &RateLimitSetting) -> Result<bool>;
     async fn rate_limits_of(&self, portal: PortalId) -> Result<(bool, Option<RateLimitSetting>)>;
     async fn all_rate_limits(&self) -> Result<Vec<(PortalId, RateLimitSetting)>>;
-    async fn sync_rate_hits(&self, replica: &str, deltas: &[Delta], ten_from: i64, day: i64, sweep: bool) -> Result<Vec<RemoteHits>>;
+    async fn leave_rate_hits(&self, replica: &str) -> Result<()>;
+    async fn exchange_rate_hits(&self, replica: &str, deltas: &[Delta], ten_from: i64, day: i64, sweep: bool, decide: &Decide<'_>) -> Result<()>;
 } }
 
 timed! { AppStore {
