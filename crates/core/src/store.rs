@@ -310,6 +310,52 @@ pub trait OutboxStore: Send + Sync {
     async fn clean_events(&self, events_before: i64, deliveries_before: i64) -> Result<u64>;
 }
 
+/// How full the records under one limit are: the console's usage bars.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LimitUsage {
+    /// Records at or above the high-usage threshold (80%) of the limit.
+    pub at_or_above: i64,
+    /// The records with the most associations under the limit's type, fullest first (ties by
+    /// record id), each with its count.
+    pub fullest: Vec<(RecordId, i64)>,
+}
+
+/// Reads for a person browsing a portal (the console): every answer is one bounded page or one
+/// aggregate, never the whole portal.
+#[async_trait]
+pub trait BrowseStore: Send + Sync {
+    /// The portal's own label rows (both directions of each label), in type id order after
+    /// `after`, at most `limit`.
+    async fn portal_labels(
+        &self,
+        portal: PortalId,
+        after: Option<TypeId>,
+        limit: usize,
+    ) -> Result<Vec<UserLabel>>;
+    /// The object types `record` (of `object_type`) has associations to, in type id order.
+    async fn linked_types(
+        &self,
+        portal: PortalId,
+        object_type: &ObjectType,
+        record: RecordId,
+    ) -> Result<Vec<ObjectType>>;
+    /// How full the records of `limit`'s direction are under its type: how many are at or
+    /// above the high-usage threshold, and the `top` fullest.
+    async fn limit_usage(&self, portal: PortalId, limit: &Limit, top: usize) -> Result<LimitUsage>;
+    /// The records with at least `min_count` associations under `limit`'s type, in record id
+    /// order after `after`, at most `page`, each with its count.
+    async fn records_at_usage(
+        &self,
+        portal: PortalId,
+        limit: &Limit,
+        min_count: i64,
+        after: Option<RecordId>,
+        page: usize,
+    ) -> Result<Vec<(RecordId, i64)>>;
+    /// The portal's live tokens in id order, at most `limit`.
+    async fn portal_tokens(&self, portal: PortalId, limit: usize) -> Result<Vec<TokenInfo>>;
+}
+
 /// Whether the database can serve: for health and readiness checks.
 #[async_trait]
 pub trait StoreHealth: Send + Sync {
@@ -333,6 +379,7 @@ pub trait Store:
     + AppStore
     + WebhookStore
     + OutboxStore
+    + BrowseStore
     + StoreHealth
 {
 }
@@ -346,6 +393,7 @@ impl<T> Store for T where
         + AppStore
         + WebhookStore
         + OutboxStore
+        + BrowseStore
         + StoreHealth
 {
 }

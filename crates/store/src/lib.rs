@@ -10,6 +10,7 @@
 
 mod apps;
 mod associations;
+mod browse;
 mod dump;
 mod fixtures;
 mod labels;

@@ -22,8 +22,9 @@ use assocd_core::rate_window::{Decide, Delta};
 use assocd_core::records::{HighUsageReport, LinkEdit, LinkOutcome, Page};
 use assocd_core::search::{RecordPage, RecordQuery};
 use assocd_core::store::{
-    AppStore, AssociationStore, LabelStore, LimitOp, LimitStore, OutboxStore, PortalStore,
-    PortalSummary, RateLimitStore, Result, StoreHealth, TokenStore, WebhookStore,
+    AppStore, AssociationStore, BrowseStore, LabelStore, LimitOp, LimitStore, LimitUsage,
+    OutboxStore, PortalStore, PortalSummary, RateLimitStore, Result, StoreHealth, TokenStore,
+    WebhookStore,
 };
 use assocd_core::token::TokenInfo;
 use assocd_core::{
@@ -148,6 +149,15 @@ timed! { OutboxStore {
         self.inner.changes_committed().await
     }
 }
+
+timed! { BrowseStore {
+    async fn portal_summaries(&self, after: Option<PortalId>, limit: usize) -> Result<Vec<PortalSummary>>;
+    async fn portal_labels(&self, portal: PortalId, after: Option<TypeId>, limit: usize) -> Result<Vec<UserLabel>>;
+    async fn linked_types(&self, portal: PortalId, object_type: &ObjectType, record: RecordId) -> Result<Vec<ObjectType>>;
+    async fn limit_usage(&self, portal: PortalId, limit: &Limit, top: usize) -> Result<LimitUsage>;
+    async fn records_at_usage(&self, portal: PortalId, limit: &Limit, min_count: i64, after: Option<RecordId>, page: usize) -> Result<Vec<(RecordId, i64)>>;
+    async fn portal_tokens(&self, portal: PortalId, limit: usize) -> Result<Vec<TokenInfo>>;
+} }
 
 timed! { StoreHealth {
     async fn ping(&self) -> Result<()>;

@@ -8,7 +8,7 @@ use assocd_core::{Error, ErrorKind, PortalId};
 use async_trait::async_trait;
 
 /// A row of `SELECT id, portal_id, scopes, created_at FROM tokens …`.
-fn token_from_row(row: &dyn Row) -> Result<TokenInfo> {
+pub(crate) fn token_from_row(row: &dyn Row) -> Result<TokenInfo> {
     Ok(TokenInfo {
         id: row.str(0)?,
         portal_id: row.i64(1)?,

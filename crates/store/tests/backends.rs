@@ -3,7 +3,9 @@
 //! with a printed reason otherwise). Migrations, the "database unavailable" mapping, and
 //! concurrent writers on one store.
 
-use assocd_core::store::{LabelStore, TokenStore};
+use assocd_core::fixture::{Fixture, FixtureAssociation, FixtureLimit, PortalFixture, TypeRef};
+use assocd_core::store::{BrowseStore, LabelStore, LimitStore, PortalStore, TokenStore};
+use assocd_core::Category;
 use assocd_core::{ErrorKind, NewLabel, ObjectType, Pair};
 use assocd_store::{Backend, ConnectOptions, SqlStore};
 use sqlx::Connection;
@@ -170,6 +172,105 @@ async fn concurrent_label_writers_never_share_a_type_id_or_a_name() {
         );
         let listed = store.list_labels(1, &pair).await.unwrap();
         assert_eq!(listed.len(), 24, "{url}");
+        store.close().await;
+    }
+}
+
+/// The console's reads: labels paged by type id, the types a record links to, how full the
+/// records under a limit are (the 80% count, the fullest, the paged list) and a portal's tokens.
+#[tokio::test]
+async fn browse_reads_page_labels_types_usage_and_tokens() {
+    let ty = |s: &str| ObjectType::parse(s).unwrap();
+    let pair = Pair::new(ty("contacts"), ty("companies"));
+    let mut associations = Vec::new();
+    // Contact 1: 5 companies, contact 2: 4, contact 3: 3, contact 4: 1 (limit 5, 80% = 4).
+    for (contact, n) in [(1, 5), (2, 4), (3, 3), (4, 1)] {
+        for c in 0..n {
+            associations.push(FixtureAssociation {
+                pair: pair.clone(),
+                from: contact,
+                to: 100 + c,
+                types: vec![],
+            });
+        }
+    }
+    associations.push(FixtureAssociation {
+        pair: Pair::new(ty("contacts"), ty("deals")),
+        from: 1,
+        to: 900,
+        types: vec![],
+    });
+    let fixture = Fixture {
+        portals: vec![PortalFixture {
+            portal_id: 7,
+            labels: (0..3)
+                .map(|i| NewLabel {
+                    pair: pair.clone(),
+                    name: format!("l{i}"),
+                    label: format!("L{i}"),
+                    inverse_label: Some(format!("I{i}")),
+                })
+                .collect(),
+            limits: vec![FixtureLimit {
+                pair: pair.clone(),
+                // 279: the pair's default (unlabeled) type, which plain associations get.
+                of: TypeRef::Id(Category::HubspotDefined, 279),
+                max: 5,
+            }],
+            associations,
+            ..PortalFixture::default()
+        }],
+        apps: vec![],
+    };
+    for (url, _dir) in fresh_databases().await {
+        let store = SqlStore::connect(&url, &ConnectOptions::default())
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        store.apply_fixture(&fixture, 50_000).await.unwrap();
+        store
+            .create_portal(Some(7), &assocd_core::token::hash_secret("a"), &[])
+            .await
+            .unwrap();
+
+        let first = store.portal_labels(7, None, 4).await.unwrap();
+        assert_eq!(first.len(), 4, "{url}");
+        let rest = store
+            .portal_labels(7, Some(first[3].type_id), 4)
+            .await
+            .unwrap();
+        assert_eq!(rest.len(), 2, "{url}: 3 paired labels are 6 rows");
+        assert!(first[3].type_id < rest[0].type_id, "{url}");
+        assert!(store.portal_labels(8, None, 4).await.unwrap().is_empty());
+
+        let linked = store.linked_types(7, &ty("contacts"), 1).await.unwrap();
+        assert_eq!(linked, vec![ty("companies"), ty("deals")], "{url}");
+        let back = store.linked_types(7, &ty("companies"), 100).await.unwrap();
+        assert_eq!(back, vec![ty("contacts")], "{url}");
+        assert!(store
+            .linked_types(7, &ty("contacts"), 99)
+            .await
+            .unwrap()
+            .is_empty());
+
+        let limit = store.list_limits(7, Some(&pair)).await.unwrap().remove(0);
+        let usage = store.limit_usage(7, &limit, 3).await.unwrap();
+        assert_eq!(
+            usage.at_or_above, 2,
+            "{url}: contacts 1 and 2 are at 4 of 5 or more"
+        );
+        assert_eq!(usage.fullest, vec![(1, 5), (2, 4), (3, 3)], "{url}");
+        let page = store.records_at_usage(7, &limit, 3, None, 2).await.unwrap();
+        assert_eq!(page, vec![(1, 5), (2, 4)], "{url}");
+        let page = store
+            .records_at_usage(7, &limit, 3, Some(2), 2)
+            .await
+            .unwrap();
+        assert_eq!(page, vec![(3, 3)], "{url}");
+
+        let tokens = store.portal_tokens(7, 10).await.unwrap();
+        assert_eq!(tokens.len(), 1, "{url}");
+        assert_eq!(tokens[0].portal_id, 7);
         store.close().await;
     }
 }
