@@ -24,6 +24,17 @@ impl AdminToken {
         }
     }
 
+    /// HMAC-SHA256 of `message` keyed by the admin token's hash: the console's session cookies
+    /// are signed with it, so they hold no secret and every replica with the same admin token
+    /// accepts them.
+    pub(crate) fn sign(&self, message: &[u8]) -> [u8; 32] {
+        use hmac::{Hmac, Mac};
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(self.hash.as_bytes())
+            .expect("HMAC takes a key of any length");
+        mac.update(message);
+        mac.finalize().into_bytes().into()
+    }
+
     /// Whether `secret` is the admin token.
     pub fn matches(&self, secret: &str) -> bool {
         hash_secret(secret)

@@ -113,7 +113,7 @@ fn view(f: &LiveFault) -> FaultView {
     }
 }
 
-fn spec(doc: NewFault) -> Result<FaultSpec, ApiError> {
+pub(crate) fn spec(doc: NewFault) -> Result<FaultSpec, ApiError> {
     let bad = |m: String| ApiError::invalid(m);
     let m = doc.matcher;
     let operation = match m.operation {

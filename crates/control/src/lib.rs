@@ -9,6 +9,7 @@
 mod access;
 pub mod apps;
 mod clock;
+pub mod console;
 mod events;
 mod faults;
 pub mod fixture_doc;
@@ -100,6 +101,7 @@ pub fn router(state: ControlState) -> Router {
     Router::new()
         .route("/_assocd/health", get(health::get))
         .merge(guarded)
+        .merge(console::router(&state))
         .layer(axum::middleware::from_fn(assocd_api::middleware::headers))
         .with_state(state)
 }

@@ -49,19 +49,19 @@ impl RateLimitsDoc {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct EffectiveLimits {
     portal_id: PortalId,
-    tier: &'static str,
+    pub(crate) tier: &'static str,
     /// Calls per token in any `intervalMilliseconds`; null when the tier is `off`.
-    ten_secondly: Option<u64>,
+    pub(crate) ten_secondly: Option<u64>,
     /// Calls per portal per UTC day; null for `off` and `oauth` (no daily cap).
-    daily: Option<u64>,
+    pub(crate) daily: Option<u64>,
     interval_milliseconds: i64,
     /// `portal`: the portal's own setting; `server`: the server's default tier.
-    source: &'static str,
+    pub(crate) source: &'static str,
     /// Whether this server enforces rate limits (`--rate-limits hubspot`).
-    enforced: bool,
+    pub(crate) enforced: bool,
 }
 
-fn effective(
+pub(crate) fn effective(
     state: &ControlState,
     portal: PortalId,
     own: Option<RateLimitSetting>,

@@ -48,7 +48,7 @@ pub(crate) struct JournalPage {
     results: Vec<JournalEntry>,
 }
 
-fn body_value(c: &Captured) -> Value {
+pub(crate) fn body_value(c: &Captured) -> Value {
     if c.bytes.is_empty() {
         return Value::Null;
     }
@@ -116,6 +116,7 @@ pub(crate) async fn list(
         portal_id: number("portalId", arg("portalId"))?,
         operation,
         status: number("status", arg("status"))?,
+        before: None,
         limit: number("limit", arg("limit"))?.unwrap_or(DEFAULT_LIMIT),
     };
     let results = journal.read(&filter).iter().map(entry_json).collect();

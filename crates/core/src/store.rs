@@ -324,6 +324,13 @@ pub struct LimitUsage {
 /// aggregate, never the whole portal.
 #[async_trait]
 pub trait BrowseStore: Send + Sync {
+    /// Portals with their counts (as `list_portals`), in id order after `after`, at most
+    /// `limit`.
+    async fn portal_summaries(
+        &self,
+        after: Option<PortalId>,
+        limit: usize,
+    ) -> Result<Vec<PortalSummary>>;
     /// The portal's own label rows (both directions of each label), in type id order after
     /// `after`, at most `limit`.
     async fn portal_labels(

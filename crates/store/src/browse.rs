@@ -9,7 +9,7 @@ use crate::labels::{label_from_row, LABEL_COLUMNS};
 use crate::read::Arg;
 use crate::{db_error, SqlStore};
 use assocd_core::records::high_usage_threshold;
-use assocd_core::store::{BrowseStore, LimitUsage, Result};
+use assocd_core::store::{BrowseStore, LimitUsage, PortalSummary, Result};
 use assocd_core::token::TokenInfo;
 use assocd_core::{Limit, ObjectType, PortalId, RecordId, TypeId, UserLabel};
 use async_trait::async_trait;
@@ -62,6 +62,25 @@ fn of_limit<'q>(
 
 #[async_trait]
 impl BrowseStore for SqlStore {
+    #[tracing::instrument(level = "debug", skip(self))]
+    async fn portal_summaries(
+        &self,
+        after: Option<PortalId>,
+        limit: usize,
+    ) -> Result<Vec<PortalSummary>> {
+        let sql = crate::portals::summary_sql("AND p.portal_id > $1", "LIMIT $2");
+        let rows = sqlx::query(&sql)
+            .bind(after.unwrap_or(i64::MIN))
+            .bind(page_len(limit))
+            .fetch_all(&self.read)
+            .await
+            .map_err(db_error)?;
+        rows.iter()
+            .map(crate::portals::summary_from_row)
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(db_error)
+    }
+
     async fn portal_labels(
         &self,
         portal: PortalId,

@@ -23,8 +23,11 @@ const DATA_TABLES: [&str; 5] = [
 ];
 
 /// Per portal: live tokens, labels (a paired label once, plain types not), limits, and
-/// associated record pairs (one direction's rows, each pair of records once).
-const LIST_SQL: &str = "SELECT p.portal_id,
+/// associated record pairs (one direction's rows, each pair of records once); `filter` narrows
+/// the portals (`AND ...`) and `tail` follows the order (`LIMIT ...`).
+pub(crate) fn summary_sql(filter: &str, tail: &str) -> String {
+    format!(
+        "SELECT p.portal_id,
     (SELECT COUNT(*) FROM tokens t WHERE t.portal_id = p.portal_id AND t.revoked_at IS NULL) AS tokens,
     (SELECT COUNT(*) FROM labels l WHERE l.portal_id = p.portal_id AND l.is_forward = 1
         AND l.label IS NOT NULL) AS labels,
@@ -33,7 +36,20 @@ const LIST_SQL: &str = "SELECT p.portal_id,
         FROM associations a WHERE a.portal_id = p.portal_id
          AND (a.from_type < a.to_type OR (a.from_type = a.to_type AND a.from_id < a.to_id))) x)
         AS associations
-  FROM portals p WHERE p.deleted_at IS NULL ORDER BY p.portal_id";
+  FROM portals p WHERE p.deleted_at IS NULL {filter} ORDER BY p.portal_id {tail}"
+    )
+}
+
+/// A row of `summary_sql`.
+pub(crate) fn summary_from_row(r: &sqlx::any::AnyRow) -> Result<PortalSummary, sqlx::Error> {
+    Ok(PortalSummary {
+        portal_id: get_i64(r, "portal_id")?,
+        tokens: get_i64(r, "tokens")?,
+        labels: get_i64(r, "labels")?,
+        limits: get_i64(r, "limits")?,
+        associations: get_i64(r, "associations")?,
+    })
+}
 
 /// Removes the data of one portal (`Some`) or of all (`None`) inside the caller's transaction;
 /// every association row removed is a change event (`INTERNAL_PROCESSING`).
@@ -93,20 +109,12 @@ impl PortalStore for SqlStore {
     }
 
     async fn list_portals(&self) -> Result<Vec<PortalSummary>> {
-        let rows = sqlx::query(LIST_SQL)
+        let rows = sqlx::query(&summary_sql("", ""))
             .fetch_all(&self.read)
             .await
             .map_err(db_error)?;
         rows.iter()
-            .map(|r| {
-                Ok(PortalSummary {
-                    portal_id: get_i64(r, "portal_id")?,
-                    tokens: get_i64(r, "tokens")?,
-                    labels: get_i64(r, "labels")?,
-                    limits: get_i64(r, "limits")?,
-                    associations: get_i64(r, "associations")?,
-                })
-            })
+            .map(summary_from_row)
             .collect::<Result<_, sqlx::Error>>()
             .map_err(db_error)
     }

@@ -268,6 +268,29 @@ async fn browse_reads_page_labels_types_usage_and_tokens() {
             .unwrap();
         assert_eq!(page, vec![(3, 3)], "{url}");
 
+        store
+            .create_portal(Some(9), &assocd_core::token::hash_secret("b"), &[])
+            .await
+            .unwrap();
+        let all = store.portal_summaries(None, 10).await.unwrap();
+        assert_eq!(
+            all.iter().map(|p| p.portal_id).collect::<Vec<_>>(),
+            vec![7, 9],
+            "{url}"
+        );
+        assert_eq!(
+            (all[0].labels, all[0].limits, all[0].associations),
+            (3, 1, 14),
+            "{url}"
+        );
+        let after = store.portal_summaries(Some(7), 10).await.unwrap();
+        assert_eq!(
+            after.iter().map(|p| p.portal_id).collect::<Vec<_>>(),
+            vec![9],
+            "{url}"
+        );
+        assert_eq!(store.portal_summaries(None, 1).await.unwrap().len(), 1);
+
         let tokens = store.portal_tokens(7, 10).await.unwrap();
         assert_eq!(tokens.len(), 1, "{url}");
         assert_eq!(tokens[0].portal_id, 7);

@@ -82,6 +82,8 @@ pub struct Filter {
     pub portal_id: Option<PortalId>,
     pub operation: Option<Operation>,
     pub status: Option<u16>,
+    /// Only entries older than this id (the next page of a reader going back in time).
+    pub before: Option<u64>,
     pub limit: usize,
 }
 
@@ -133,6 +135,7 @@ impl Journal {
             .filter(|e| filter.portal_id.is_none() || e.portal_id == filter.portal_id)
             .filter(|e| filter.operation.is_none() || e.operation == filter.operation)
             .filter(|e| filter.status.is_none_or(|s| e.status == s))
+            .filter(|e| filter.before.is_none_or(|b| e.id < b))
             .take(filter.limit)
             .cloned()
             .collect()

@@ -446,3 +446,8 @@ pub fn document() -> &'static OpenApi {
 pub async fn serve() -> Response {
     crate::wire::json(StatusCode::OK, document())
 }
+
+/// The one-line summary of an operation, as the OpenAPI document gives it.
+pub fn summary(key: Operation) -> Option<&'static str> {
+    OPS.iter().find(|op| op.key == key).map(|op| op.summary)
+}
