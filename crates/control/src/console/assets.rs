@@ -1,8 +1,10 @@
 //! The console's static files, compiled into the binary: one stylesheet, one small script
 //! (the journal's auto-refresh), the icon. Nothing is fetched from anywhere else.
 
-use axum::extract::Path;
-use axum::http::{header, HeaderValue, StatusCode};
+use crate::ControlState;
+use assocd_api::ApiError;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 
 const FILES: [(&str, &str, &str); 3] = [
@@ -19,10 +21,11 @@ const FILES: [(&str, &str, &str); 3] = [
     ("icon.svg", "image/svg+xml", include_str!("assets/icon.svg")),
 ];
 
-/// `GET /_assocd/console/assets/{name}`.
-pub(crate) async fn serve(Path(name): Path<String>) -> Response {
-    let Some((_, kind, text)) = FILES.iter().find(|(n, _, _)| *n == name) else {
-        return StatusCode::NOT_FOUND.into_response();
+/// `GET /_assocd/console/assets/{name}` (404, like the whole console, without an admin token).
+pub(crate) async fn serve(State(state): State<ControlState>, Path(name): Path<String>) -> Response {
+    let found = FILES.iter().find(|(n, _, _)| *n == name);
+    let Some((_, kind, text)) = found.filter(|_| state.admin.is_some()) else {
+        return ApiError::NotFound.into_response();
     };
     let mut res = (*text).into_response();
     let h = res.headers_mut();

@@ -7,6 +7,7 @@
 use super::{layout, PREFIX};
 use crate::access::AdminToken;
 use crate::ControlState;
+use assocd_api::ApiError;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
@@ -93,7 +94,7 @@ pub(crate) async fn guard(
     next: Next,
 ) -> Response {
     let Some(admin) = admin else {
-        return StatusCode::NOT_FOUND.into_response();
+        return ApiError::NotFound.into_response();
     };
     let signed_in = cookie(req.headers()).is_some_and(|v| valid(&admin, v));
     if req.method() == Method::POST && !same_origin(req.headers()) {
@@ -127,7 +128,7 @@ fn sign_in_page(status: StatusCode, refused: bool) -> Response {
 /// `GET /_assocd/console`: the sign-in page, or the portals when already signed in.
 pub(crate) async fn start(State(state): State<ControlState>, headers: HeaderMap) -> Response {
     let Some(admin) = &state.admin else {
-        return StatusCode::NOT_FOUND.into_response();
+        return ApiError::NotFound.into_response();
     };
     if cookie(&headers).is_some_and(|v| valid(admin, v)) {
         return Redirect::to(&format!("{PREFIX}/portals")).into_response();
@@ -149,7 +150,7 @@ pub(crate) async fn sign_in(
     form: Result<Form<SignIn>, FormRejection>,
 ) -> Response {
     let Some(admin) = &state.admin else {
-        return StatusCode::NOT_FOUND.into_response();
+        return ApiError::NotFound.into_response();
     };
     if !same_origin(&headers) {
         return (StatusCode::FORBIDDEN, "cross-site form post refused").into_response();

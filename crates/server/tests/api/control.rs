@@ -5,6 +5,7 @@ mod access;
 pub mod apps;
 mod cli;
 mod clock;
+mod console;
 mod fixtures;
 mod journal;
 mod portals;
