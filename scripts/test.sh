@@ -9,6 +9,8 @@
 #      /openapi.json (SQLite), then the check that docs/coverage.md is up to date.
 # PostgreSQL: $ASSOCD_TEST_POSTGRES_URL, else 127.0.0.1:5432, else a throwaway server that
 # scripts/ensure-postgres.sh starts (installing Debian's package when run as root).
+# The web console's browser test (step 1) needs Debian's Chromium and chromedriver:
+# scripts/ensure-chromium.sh installs them when run as root, else that test prints SKIPPED.
 # Usage: scripts/test.sh                  (everything)
 #        SKIP_POSTGRES=1 scripts/test.sh  (SQLite only; PostgreSQL tests print SKIPPED)
 set -euo pipefail
@@ -31,6 +33,9 @@ if [ -z "${SKIP_POSTGRES:-}" ]; then
   psql "$PG_URL" -qAtc "SELECT datname FROM pg_database WHERE datname LIKE 'assocd\_%'" 2>/dev/null |
     while read -r db; do psql "$PG_URL" -qc "DROP DATABASE IF EXISTS \"$db\"" >/dev/null 2>&1 || true; done
 fi
+
+step "Chromium for the console's browser test"
+scripts/ensure-chromium.sh
 
 step "build"
 cargo build --workspace --all-targets --locked

@@ -125,38 +125,35 @@ impl BrowseStore for SqlStore {
 
     #[tracing::instrument(level = "debug", skip(self))]
     async fn limit_usage(&self, portal: PortalId, limit: &Limit, top: usize) -> Result<LimitUsage> {
-        let count_sql = format!(
-            "SELECT COUNT(*) FROM (SELECT from_id {OF_LIMIT} GROUP BY from_id HAVING COUNT(*) >= $6) x"
+        // One scan of the type's rows: the per-record counts are kept once, then both the
+        // count at the threshold and the fullest come from them.
+        let sql = format!(
+            "WITH c AS MATERIALIZED (SELECT from_id, COUNT(*) AS n {OF_LIMIT} GROUP BY from_id)
+             SELECT from_id, n, (SELECT COUNT(*) FROM c WHERE n >= $6) AS high
+               FROM c ORDER BY n DESC, from_id LIMIT $7"
         );
-        let top_sql = format!(
-            "SELECT from_id, COUNT(*) AS n {OF_LIMIT} GROUP BY from_id ORDER BY n DESC, from_id LIMIT $6"
-        );
-        // One snapshot, so the count and the fullest records agree.
-        let mut tx = self.read.begin().await.map_err(db_error)?;
-        let at_or_above: i64 = of_limit(
-            &count_sql,
+        let rows = of_limit(
+            &sql,
             portal,
             limit,
             high_usage_threshold(limit.max_to_object_ids),
         )
-        .fetch_one(&mut *tx)
+        .bind(page_len(top.max(1)))
+        .fetch_all(&self.read)
         .await
-        .and_then(|r| r.try_get(0))
         .map_err(db_error)?;
-        let rows = of_limit(&top_sql, portal, limit, page_len(top))
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(db_error)?;
-        tx.commit().await.map_err(db_error)?;
-        let fullest = rows
-            .iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(db_error)?;
-        Ok(LimitUsage {
-            at_or_above,
-            fullest,
-        })
+        let mut usage = LimitUsage::default();
+        for (i, r) in rows.iter().enumerate() {
+            if i == 0 {
+                usage.at_or_above = r.try_get(2).map_err(db_error)?;
+            }
+            if i < top {
+                let id: i64 = r.try_get(0).map_err(db_error)?;
+                let n: i64 = r.try_get(1).map_err(db_error)?;
+                usage.fullest.push((id, n));
+            }
+        }
+        Ok(usage)
     }
 
     #[tracing::instrument(level = "debug", skip(self))]
