@@ -361,6 +361,10 @@ pub trait BrowseStore: Send + Sync {
     ) -> Result<Vec<(RecordId, i64)>>;
     /// The portal's live tokens in id order, at most `limit`.
     async fn portal_tokens(&self, portal: PortalId, limit: usize) -> Result<Vec<TokenInfo>>;
+    /// Events waiting in the outbox (undispatched, or in deliveries not yet made) per portal
+    /// from `first` to `last`, for the portals that have any.
+    async fn events_waiting(&self, first: PortalId, last: PortalId)
+        -> Result<Vec<(PortalId, i64)>>;
 }
 
 /// Whether the database can serve: for health and readiness checks.

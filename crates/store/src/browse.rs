@@ -190,4 +190,31 @@ impl BrowseStore for SqlStore {
         )
         .await
     }
+
+    #[tracing::instrument(level = "debug", skip(self))]
+    async fn events_waiting(
+        &self,
+        first: PortalId,
+        last: PortalId,
+    ) -> Result<Vec<(PortalId, i64)>> {
+        // The outbox's depth (see outbox::feed::depth) per portal: both parts are read through
+        // partial indexes of what is waiting, so the cost follows the backlog, not the data.
+        let sql = "SELECT portal_id, CAST(SUM(n) AS BIGINT) FROM (
+              SELECT portal_id, events AS n FROM outbox_changes
+               WHERE dispatch_round IS NULL AND portal_id BETWEEN $1 AND $2
+            UNION ALL
+              SELECT portal_id, size AS n FROM outbox_batches
+               WHERE state = 'PENDING' AND portal_id BETWEEN $1 AND $2) x
+            GROUP BY portal_id ORDER BY portal_id";
+        let rows = sqlx::query(sql)
+            .bind(first)
+            .bind(last)
+            .fetch_all(&self.read)
+            .await
+            .map_err(db_error)?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(db_error)
+    }
 }

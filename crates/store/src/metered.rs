@@ -157,6 +157,7 @@ timed! { BrowseStore {
     async fn limit_usage(&self, portal: PortalId, limit: &Limit, top: usize) -> Result<LimitUsage>;
     async fn records_at_usage(&self, portal: PortalId, limit: &Limit, min_count: i64, after: Option<RecordId>, page: usize) -> Result<Vec<(RecordId, i64)>>;
     async fn portal_tokens(&self, portal: PortalId, limit: usize) -> Result<Vec<TokenInfo>>;
+    async fn events_waiting(&self, first: PortalId, last: PortalId) -> Result<Vec<(PortalId, i64)>>;
 } }
 
 timed! { StoreHealth {

@@ -291,6 +291,13 @@ async fn browse_reads_page_labels_types_usage_and_tokens() {
         );
         assert_eq!(store.portal_summaries(None, 1).await.unwrap().len(), 1);
 
+        // No worker dispatches here: the fixture's change events all wait, and only portal 7's.
+        let waiting = store.events_waiting(1, 100).await.unwrap();
+        assert_eq!(waiting.len(), 1, "{url}: {waiting:?}");
+        assert_eq!(waiting[0].0, 7);
+        assert!(waiting[0].1 >= 14, "{url}: {waiting:?}");
+        assert!(store.events_waiting(8, 100).await.unwrap().is_empty());
+
         let tokens = store.portal_tokens(7, 10).await.unwrap();
         assert_eq!(tokens.len(), 1, "{url}");
         assert_eq!(tokens[0].portal_id, 7);

@@ -7,6 +7,7 @@
 //! admin token the console is off (404), like the rest of the control plane.
 
 mod assets;
+mod events;
 mod faults;
 mod graph;
 mod layout;
@@ -66,9 +67,31 @@ impl Console {
         layout::problem(status, section, &message)
     }
 
-    /// Events waiting for delivery per portal, when this server has an event feed.
-    pub(crate) async fn events_waiting(&self, _portals: &[PortalSummary]) -> Option<Vec<i64>> {
-        None
+    /// Events waiting in the outbox for each of `portals` (in their order); `None` when they
+    /// cannot be read (the page shows the rest).
+    pub(crate) async fn events_waiting(&self, portals: &[PortalSummary]) -> Option<Vec<i64>> {
+        let (first, last) = match (portals.first(), portals.last()) {
+            (Some(f), Some(l)) => (f.portal_id, l.portal_id),
+            _ => return Some(Vec::new()),
+        };
+        let found = self
+            .state
+            .api
+            .store
+            .events_waiting(first, last)
+            .await
+            .ok()?;
+        Some(
+            portals
+                .iter()
+                .map(|p| {
+                    found
+                        .iter()
+                        .find(|(id, _)| *id == p.portal_id)
+                        .map_or(0, |(_, n)| *n)
+                })
+                .collect(),
+        )
     }
 }
 
@@ -90,6 +113,11 @@ pub(crate) fn router(state: &ControlState) -> Router<ControlState> {
             get(record::show),
         )
         .route("/_assocd/console/requests", get(requests::list))
+        .route("/_assocd/console/events", get(events::list))
+        .route(
+            "/_assocd/console/events/{eventId}/redeliver",
+            post(events::redeliver),
+        )
         .route(
             "/_assocd/console/faults",
             get(faults::list).post(faults::add),

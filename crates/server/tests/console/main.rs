@@ -10,17 +10,19 @@
 mod support;
 
 mod browser;
+mod run;
+mod setup;
 
 use browser::Browser;
-use fantoccini::{Client, Locator};
 use reqwest::Method;
-use serde_json::{json, Value};
+use run::Run;
+use setup::{install_app, receiver, traffic};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use support::Server;
 
-const ADMIN: &str = "console-admin-secret";
-const DEMO_TOKEN: &str = "console-demo-token";
+pub const ADMIN: &str = "console-admin-secret";
+pub const DEMO_TOKEN: &str = "console-demo-token";
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/console/fixture.json");
 
 fn shots_dir() -> PathBuf {
@@ -31,195 +33,6 @@ fn shots_dir() -> PathBuf {
         });
     std::fs::create_dir_all(&dir).expect("screenshot dir");
     dir
-}
-
-/// What the scenario shares: the server, the browser, where screenshots go.
-struct Run {
-    server: Server,
-    browser: Browser,
-    shots: PathBuf,
-}
-
-impl Run {
-    fn c(&self) -> &Client {
-        &self.browser.client
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.server.base)
-    }
-
-    async fn open(&self, path: &str) {
-        self.c().goto(&self.url(path)).await.expect(path);
-    }
-
-    async fn path(&self) -> String {
-        let u = self.c().current_url().await.expect("current url");
-        match u.query() {
-            Some(q) => format!("{}?{q}", u.path()),
-            None => u.path().to_string(),
-        }
-    }
-
-    async fn find(&self, css: &str) -> fantoccini::elements::Element {
-        match self.c().find(Locator::Css(css)).await {
-            Ok(e) => e,
-            Err(e) => {
-                let source = self.c().source().await.unwrap_or_default();
-                panic!("{css} on {}: {e}\n{source}", self.path().await)
-            }
-        }
-    }
-
-    async fn text(&self, css: &str) -> String {
-        self.find(css).await.text().await.expect("text")
-    }
-
-    async fn count(&self, css: &str) -> usize {
-        self.c()
-            .find_all(Locator::Css(css))
-            .await
-            .map_or(0, |v| v.len())
-    }
-
-    async fn click(&self, css: &str) {
-        self.find(css).await.click().await.expect("click");
-    }
-
-    async fn fill(&self, css: &str, value: &str) {
-        let field = self.c().find(Locator::Css(css)).await.expect(css);
-        field.clear().await.expect("clear");
-        field.send_keys(value).await.expect("type");
-    }
-
-    async fn select(&self, css: &str, value: &str) {
-        self.c()
-            .find(Locator::Css(css))
-            .await
-            .expect(css)
-            .select_by_value(value)
-            .await
-            .expect("select");
-    }
-
-    /// Fails when the page logged anything at warning level or above in the browser console.
-    async fn no_console_errors(&self, page: &str) {
-        self.no_console_errors_but(page, None).await
-    }
-
-    /// The same, allowing only the browser's own network entry for one answer the step expects
-    /// (`"/sign-in - ... status of 401"`: a refusal the server means to give).
-    async fn no_console_errors_but(&self, page: &str, expected: Option<(&str, u16)>) {
-        let bad: Vec<Value> = self
-            .browser
-            .log()
-            .await
-            .into_iter()
-            .filter(|e| matches!(e["level"].as_str(), Some("SEVERE" | "WARNING")))
-            .filter(|e| {
-                let msg = e["message"].as_str().unwrap_or("");
-                !expected.is_some_and(|(path, status)| {
-                    e["source"] == "network"
-                        && msg.contains(&format!("{path} - Failed to load resource: the server responded with a status of {status}"))
-                })
-            })
-            .collect();
-        assert!(bad.is_empty(), "{page}: browser console: {bad:#?}");
-    }
-
-    /// Checks the console log and takes the page's screenshot, the window grown to the whole
-    /// page (at most 2400 px high).
-    async fn shot(&self, name: &str) {
-        self.no_console_errors(name).await;
-        let height = self
-            .c()
-            .execute("return document.documentElement.scrollHeight;", vec![])
-            .await
-            .ok()
-            .and_then(|v| v.as_u64())
-            .unwrap_or(900)
-            .clamp(600, 2400) as u32;
-        let (_, _, w, h) = self.c().get_window_rect().await.expect("window rect");
-        let inner = self
-            .c()
-            .execute("return window.innerHeight;", vec![])
-            .await
-            .ok()
-            .and_then(|v| v.as_u64())
-            .unwrap_or(h) as u32;
-        let chrome = (h as u32).saturating_sub(inner);
-        self.c()
-            .set_window_size(w as u32, height + chrome)
-            .await
-            .expect("resize");
-        let png = self.c().screenshot().await.expect("screenshot");
-        self.c()
-            .set_window_size(w as u32, h as u32)
-            .await
-            .expect("resize back");
-        std::fs::write(self.shots.join(format!("{name}.png")), png).expect("write screenshot");
-    }
-
-    /// Waits until the browser is at `path` (a click's navigation finishes after the click).
-    async fn arrive(&self, path: &str) {
-        let started = Instant::now();
-        loop {
-            let now = self.path().await;
-            if now == path {
-                return;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(15),
-                "at {now}, expected {path}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    async fn until(&self, what: &str, check: impl AsyncFn(&Run) -> bool) {
-        let started = Instant::now();
-        while !check(self).await {
-            assert!(
-                started.elapsed() < Duration::from_secs(15),
-                "{what}: not within 15 s"
-            );
-            tokio::time::sleep(Duration::from_millis(150)).await;
-        }
-    }
-}
-
-/// Calls to HubSpot's API with the fixture's token, so the journal has something to show.
-async fn traffic(server: &Server) {
-    let calls: [(Method, &str, Option<Value>); 5] = [
-        (
-            Method::GET,
-            "/crm/v4/objects/contacts/101/associations/companies",
-            None,
-        ),
-        (
-            Method::GET,
-            "/crm/v4/associations/contacts/companies/labels",
-            None,
-        ),
-        (
-            Method::POST,
-            "/crm/v4/associations/contacts/companies/batch/read",
-            Some(json!({"inputs": [{"id": "101"}, {"id": "102"}]})),
-        ),
-        (
-            Method::GET,
-            "/crm/v4/associations/contacts/nothing/labels",
-            None,
-        ),
-        (
-            Method::PUT,
-            "/crm/v4/objects/contacts/103/associations/default/companies/209",
-            None,
-        ),
-    ];
-    for (m, path, body) in calls {
-        server.call_as(DEMO_TOKEN, m, path, body.as_ref()).await;
-    }
 }
 
 #[tokio::test]
@@ -245,6 +58,7 @@ async fn the_console_in_a_real_browser() {
             "hubspot",
         ],
     );
+    install_app(&server, &receiver().await).await;
     traffic(&server).await;
     let browser = Browser::start(&chromium, &chromedriver).await;
     let run = std::sync::Arc::new(Run {
@@ -278,6 +92,7 @@ async fn scenario(run: &Run) {
     portals(run).await;
     records(run).await;
     requests(run).await;
+    events(run).await;
     faults(run).await;
     sign_out(run).await;
 }
@@ -430,6 +245,56 @@ async fn requests(run: &Run) {
     .await;
     assert_eq!(run.count("#journal-table tr.entry").await, 1);
     run.no_console_errors("journal filters").await;
+}
+
+async fn events(run: &Run) {
+    run.open("/_assocd/console/portals").await;
+    run.until("events delivered", async |r: &Run| {
+        r.open("/_assocd/console/events?portalId=4242").await;
+        r.text("#events").await.contains("DELIVERED")
+    })
+    .await;
+    // The fixture's own changes went out to no app; the API call's went to the receiver.
+    let table = run.text("#events").await;
+    assert!(table.contains("no delivery"), "{table}");
+    assert!(
+        table.contains("contact 103") && table.contains("company 209"),
+        "{table}"
+    );
+    // Redeliver the delivered event: queued again, and a second attempt shows up.
+    let delivered = run
+        .find("#events tr.event:has(li.attempt)")
+        .await
+        .attr("data-id")
+        .await
+        .expect("attr")
+        .expect("an event id");
+    run.click(&format!("tr.event[data-id='{delivered}'] button.redeliver"))
+        .await;
+    run.until("the redelivery notice", async |r: &Run| {
+        r.count("#redelivered").await == 1
+    })
+    .await;
+    assert!(run.text("#redelivered").await.contains("1 delivery"));
+    let row = format!("tr.event[data-id='{delivered}'] li.attempt");
+    let started = Instant::now();
+    loop {
+        run.open("/_assocd/console/events?portalId=4242").await;
+        if run.count(&row).await >= 2 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "no second attempt"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // The page of the event, scrolled to it: its two attempts.
+    run.view(
+        &format!("/_assocd/console/events?portalId=4242#event-{delivered}"),
+        "events",
+    )
+    .await;
 }
 
 async fn faults(run: &Run) {
