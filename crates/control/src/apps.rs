@@ -8,6 +8,7 @@ use assocd_api::extract::Params;
 use assocd_api::wire::{json, no_content, parse, timestamp};
 use assocd_api::ApiError;
 use assocd_core::apps::{check_app_id, check_secret, App, AppId, NewApp};
+use assocd_core::oauth::{check_client_id, check_redirect_uri, check_scope};
 use assocd_core::token::hash_secret;
 use assocd_core::PortalId;
 use axum::body::Bytes;
@@ -48,6 +49,14 @@ pub(crate) struct CreateApp {
     client_secret: Option<String>,
     /// Generated (a UUID) when absent; stored only as a hash.
     developer_api_key: Option<String>,
+    /// The OAuth client id; generated (a UUID) when absent.
+    client_id: Option<String>,
+    /// Where `/oauth/authorize` may redirect to (exact match).
+    #[serde(default)]
+    redirect_uris: Vec<String>,
+    /// The scopes OAuth may grant the app.
+    #[serde(default)]
+    scopes: Vec<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -57,6 +66,9 @@ pub(crate) struct CreatedApp {
     client_secret: String,
     /// The key to send as `hapikey`; shown only here.
     developer_api_key: String,
+    client_id: String,
+    redirect_uris: Vec<String>,
+    scopes: Vec<String>,
     portals: Vec<PortalId>,
 }
 
@@ -65,6 +77,9 @@ pub(crate) struct CreatedApp {
 pub(crate) struct AppView {
     app_id: AppId,
     client_secret: String,
+    client_id: String,
+    redirect_uris: Vec<String>,
+    scopes: Vec<String>,
     portals: Vec<PortalId>,
     created_at: String,
 }
@@ -74,6 +89,9 @@ impl From<App> for AppView {
         AppView {
             app_id: a.app_id,
             client_secret: a.client_secret,
+            client_id: a.client_id,
+            redirect_uris: a.redirect_uris,
+            scopes: a.scopes,
             portals: a.portals,
             created_at: chrono::DateTime::from_timestamp_millis(a.created_at_ms)
                 .map(timestamp)
@@ -114,7 +132,7 @@ fn no_app(app_id: AppId) -> ApiError {
 #[utoipa::path(post, path = "/_assocd/apps", tag = "apps",
     request_body(content = CreateApp, description = "Every field is optional; an empty body is allowed"),
     responses((status = 201, body = CreatedApp), (status = 400, description = "Bad input"),
-              (status = 409, description = "The app id or developer key is taken")),
+              (status = 409, description = "The app id, developer key or client id is taken")),
     security(("admin" = [])))]
 pub(crate) async fn create(
     State(state): State<ControlState>,
@@ -138,6 +156,14 @@ pub(crate) async fn create(
     check_secret("clientSecret", &client_secret).map_err(field_error)?;
     let key = req.developer_api_key.unwrap_or_else(new_uuid_secret);
     check_secret("developerApiKey", &key).map_err(field_error)?;
+    let client_id = req.client_id.unwrap_or_else(new_uuid_secret);
+    check_client_id(&client_id).map_err(|m| field_error(("clientId", m)))?;
+    for uri in &req.redirect_uris {
+        check_redirect_uri(uri).map_err(|m| field_error(("redirectUris", m)))?;
+    }
+    for scope in &req.scopes {
+        check_scope(scope).map_err(|m| field_error(("scopes", m)))?;
+    }
     let app = state
         .api
         .store
@@ -145,6 +171,9 @@ pub(crate) async fn create(
             app_id: req.app_id,
             client_secret,
             key_hash: hash_secret(&key),
+            client_id: Some(client_id),
+            redirect_uris: req.redirect_uris,
+            scopes: req.scopes,
             portals: req.portals,
         })
         .await?;
@@ -154,6 +183,9 @@ pub(crate) async fn create(
             app_id: app.app_id,
             client_secret: app.client_secret,
             developer_api_key: key,
+            client_id: app.client_id,
+            redirect_uris: app.redirect_uris,
+            scopes: app.scopes,
             portals: app.portals,
         },
     ))
@@ -198,7 +230,9 @@ pub(crate) async fn delete(
     params: Params,
 ) -> Result<Response, ApiError> {
     let app_id = app_param(params.get(0))?;
-    if state.api.store.delete_app(app_id).await? {
+    let deleted = state.api.store.delete_app(app_id).await?;
+    state.api.forget_tokens();
+    if deleted {
         Ok(no_content())
     } else {
         Err(no_app(app_id))
@@ -224,7 +258,7 @@ pub(crate) async fn install(
 
 #[utoipa::path(delete, path = "/_assocd/apps/{appId}/portals/{portalId}", tag = "apps",
     params(("appId" = i64, Path), ("portalId" = i64, Path)),
-    responses((status = 204, description = "Uninstalled: no further events of that portal reach the app, pending ones are dropped"),
+    responses((status = 204, description = "Uninstalled: no further events of that portal reach the app, pending ones are dropped, its OAuth tokens there are revoked"),
               (status = 404, description = "No such app, or not installed in that portal")),
     security(("admin" = [])))]
 pub(crate) async fn uninstall(
@@ -233,7 +267,10 @@ pub(crate) async fn uninstall(
 ) -> Result<Response, ApiError> {
     let app_id = app_param(params.get(0))?;
     let portal = portal_param(params.get(1))?;
-    match state.api.store.uninstall_app(app_id, portal).await? {
+    let done = state.api.store.uninstall_app(app_id, portal).await?;
+    // Revoked OAuth tokens are refused here at once (other replicas within the cache's life).
+    state.api.forget_tokens();
+    match done {
         Some(true) => Ok(no_content()),
         Some(false) => Err(assocd_core::Error::not_found(format!(
             "App {app_id} is not installed in portal {portal}"

@@ -30,6 +30,7 @@ use assocd_core::fixture::{
     app_path, entry_path, AppFixture, Fixture, FixtureAssociation, FixtureLimit, FixtureToken,
     PortalFixture, TypeRef,
 };
+use assocd_core::oauth;
 use assocd_core::records::parse_record_id;
 use assocd_core::token::hash_secret;
 use assocd_core::{label_rules, Category, NewLabel, ObjectType, Pair, PortalId, TypeId};
@@ -53,6 +54,12 @@ pub struct AppDoc {
     pub app_id: i64,
     pub client_secret: String,
     pub developer_api_key: String,
+    /// The OAuth client id (the app id as text when absent).
+    pub client_id: Option<String>,
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    #[serde(default)]
+    pub scopes: Vec<String>,
     #[serde(default)]
     pub portals: Vec<PortalId>,
     pub webhooks: Option<WebhooksDoc>,
@@ -296,6 +303,15 @@ impl AppDoc {
         if let Some(p) = self.portals.iter().find(|p| **p <= 0) {
             return Err(bad(path, format!("portal {p} must be a positive integer")));
         }
+        if let Some(id) = &self.client_id {
+            oauth::check_client_id(id).map_err(|m| bad(path, m))?;
+        }
+        for uri in &self.redirect_uris {
+            oauth::check_redirect_uri(uri).map_err(|m| bad(path, m))?;
+        }
+        for scope in &self.scopes {
+            oauth::check_scope(scope).map_err(|m| bad(path, m))?;
+        }
         let (mut settings, mut subscriptions) = (None, Vec::new());
         if let Some(w) = self.webhooks {
             let max = w
@@ -321,6 +337,9 @@ impl AppDoc {
             app_id: self.app_id,
             client_secret: self.client_secret,
             key_hash: hash_secret(&self.developer_api_key),
+            client_id: self.client_id,
+            redirect_uris: self.redirect_uris,
+            scopes: self.scopes,
             portals: self.portals,
             settings,
             subscriptions,

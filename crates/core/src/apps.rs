@@ -107,8 +107,14 @@ pub fn legacy_object(event_type: &str) -> Option<ObjectType> {
 #[derive(Clone, PartialEq, Eq)]
 pub struct App {
     pub app_id: AppId,
-    /// Signs every webhook request (v1 and v3).
+    /// Signs every webhook request (v1 and v3); the OAuth client secret.
     pub client_secret: String,
+    /// The OAuth client id (unique among apps).
+    pub client_id: String,
+    /// Where `/oauth/authorize` may send the browser back to (exact match).
+    pub redirect_uris: Vec<String>,
+    /// The scopes the app may be granted.
+    pub scopes: Vec<String>,
     /// Portals that installed the app, in id order.
     pub portals: Vec<PortalId>,
     pub created_at_ms: i64,
@@ -119,6 +125,9 @@ impl fmt::Debug for App {
         f.debug_struct("App")
             .field("app_id", &self.app_id)
             .field("client_secret", &"***")
+            .field("client_id", &self.client_id)
+            .field("redirect_uris", &self.redirect_uris)
+            .field("scopes", &self.scopes)
             .field("portals", &self.portals)
             .finish()
     }
@@ -132,6 +141,10 @@ pub struct NewApp {
     pub client_secret: String,
     /// SHA-256 of the developer API key (`hapikey`).
     pub key_hash: String,
+    /// The OAuth client id; the app id as text when `None`.
+    pub client_id: Option<String>,
+    pub redirect_uris: Vec<String>,
+    pub scopes: Vec<String>,
     pub portals: Vec<PortalId>,
 }
 

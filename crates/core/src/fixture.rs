@@ -23,6 +23,12 @@ pub struct AppFixture {
     pub client_secret: String,
     /// SHA-256 of the developer API key.
     pub key_hash: String,
+    /// The OAuth client id (the app id as text when absent and the app is new).
+    pub client_id: Option<String>,
+    /// Replace the stored ones when not empty.
+    pub redirect_uris: Vec<String>,
+    /// Replace the stored ones when not empty.
+    pub scopes: Vec<String>,
     pub portals: Vec<PortalId>,
     /// `(targetUrl, maxConcurrentRequests)`.
     pub settings: Option<(String, i64)>,

@@ -11,6 +11,7 @@ pub mod fixture;
 pub mod label_rules;
 pub mod limits;
 pub mod model;
+pub mod oauth;
 pub mod object_type;
 pub mod rate_limit;
 pub mod rate_window;

@@ -9,6 +9,7 @@ use crate::apps::{
 use crate::events::{AttemptResult, ChangeSource, Claims, EventFilter, EventPage, Tick};
 use crate::fixture::{Fixture, FixtureSummary};
 use crate::limits::{LimitInput, PurgeInput};
+use crate::oauth::{CodeGrant, NewOAuthToken, OAuthToken};
 use crate::rate_limit::RateLimitSetting;
 use crate::rate_window::{Decide, Delta};
 use crate::records::{HighUsageReport, LinkEdit, LinkOutcome, Page};
@@ -224,11 +225,34 @@ pub trait AppStore: Send + Sync {
     /// Installs the app in a portal (registered when new); `None` when there is no such app,
     /// else whether the install is new.
     async fn install_app(&self, app_id: AppId, portal: PortalId) -> Result<Option<bool>>;
-    /// Uninstalls the app from a portal and drops its pending deliveries there; `None` when
-    /// there is no such app, else whether it was installed.
+    /// Uninstalls the app from a portal: drops its pending deliveries there and revokes its
+    /// OAuth codes and tokens there; `None` when there is no such app, else whether it was
+    /// installed.
     async fn uninstall_app(&self, app_id: AppId, portal: PortalId) -> Result<Option<bool>>;
     /// The app whose developer API key hashes to `key_hash`.
     async fn app_for_key(&self, key_hash: &str) -> Result<Option<AppId>>;
+}
+
+/// OAuth codes and tokens of apps (HubSpot's `/oauth/...`), stored by hash. Access tokens are
+/// also found by `TokenStore::find_token`, like portal tokens.
+#[async_trait]
+pub trait OAuthStore: Send + Sync {
+    /// The app whose OAuth client id is `client_id`.
+    async fn app_for_client(&self, client_id: &str) -> Result<Option<App>>;
+    /// Installs the app in `portal` (registered when new) and stores an authorization code
+    /// (by hash) granting `grant`; `None` when there is no such app.
+    async fn authorize(&self, code_hash: &str, grant: &CodeGrant) -> Result<Option<()>>;
+    /// The code of that hash, used or not.
+    async fn find_code(&self, code_hash: &str) -> Result<Option<CodeGrant>>;
+    /// Marks the code used and stores `tokens`, in one transaction; false (nothing stored)
+    /// when the code is unknown, already used, or its app no longer installed in its portal.
+    async fn redeem_code(&self, code_hash: &str, tokens: &[NewOAuthToken]) -> Result<bool>;
+    /// Stores OAuth tokens (refreshed access tokens, client-credential tokens).
+    async fn put_oauth_tokens(&self, tokens: &[NewOAuthToken]) -> Result<()>;
+    /// A live (not revoked) OAuth token of any kind, expired or not.
+    async fn find_oauth_token(&self, hash: &str) -> Result<Option<OAuthToken>>;
+    /// Revokes one OAuth token; false when no live one has that hash.
+    async fn revoke_oauth_token(&self, hash: &str) -> Result<bool>;
 }
 
 /// An app's webhook settings and subscriptions (HubSpot's `/webhooks/v3/{appId}/...`).
@@ -388,6 +412,7 @@ pub trait Store:
     + PortalStore
     + RateLimitStore
     + AppStore
+    + OAuthStore
     + WebhookStore
     + OutboxStore
     + BrowseStore
@@ -402,6 +427,7 @@ impl<T> Store for T where
         + PortalStore
         + RateLimitStore
         + AppStore
+        + OAuthStore
         + WebhookStore
         + OutboxStore
         + BrowseStore

@@ -12,6 +12,17 @@ pub struct TokenInfo {
     pub portal_id: PortalId,
     pub scopes: Vec<String>,
     pub created_at_ms: i64,
+    /// Set for an OAuth access token: its app and expiry.
+    pub oauth: Option<crate::oauth::OAuthGrant>,
+}
+
+impl TokenInfo {
+    /// When the token expired, if it has by `now_ms` (portal tokens never expire).
+    pub fn expired_at(&self, now_ms: i64) -> Option<i64> {
+        self.oauth
+            .map(|g| g.expires_at_ms)
+            .filter(|at| *at <= now_ms)
+    }
 }
 
 impl fmt::Debug for TokenInfo {

@@ -49,10 +49,12 @@ pub(crate) async fn app_in(
     conn: &mut AnyConnection,
     app_id: AppId,
 ) -> Result<Option<App>, sqlx::Error> {
-    let row = sqlx::query("SELECT app_id, client_secret, created_at FROM apps WHERE app_id = $1")
-        .bind(app_id)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let row = sqlx::query(
+        "SELECT app_id, client_secret, client_id, redirect_uris, scopes, created_at FROM apps WHERE app_id = $1",
+    )
+    .bind(app_id)
+    .fetch_optional(&mut *conn)
+    .await?;
     let Some(row) = row else {
         return Ok(None);
     };
@@ -65,6 +67,9 @@ pub(crate) async fn app_in(
     Ok(Some(App {
         app_id: get_i64(&row, "app_id")?,
         client_secret: get_str(&row, "client_secret")?,
+        client_id: get_str(&row, "client_id")?,
+        redirect_uris: words(&get_str(&row, "redirect_uris")?),
+        scopes: words(&get_str(&row, "scopes")?),
         portals,
         created_at_ms: get_i64(&row, "created_at")?,
     }))
@@ -89,6 +94,11 @@ pub(crate) async fn install_in(
     .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected() > 0)
+}
+
+/// A space-separated list as stored.
+pub(crate) fn words(s: &str) -> Vec<String> {
+    s.split_whitespace().map(str::to_string).collect()
 }
 
 fn conflict(message: String) -> TxError {
@@ -131,13 +141,27 @@ pub(crate) async fn create_in(
             }
         },
     };
+    let client_id = new.client_id.clone().unwrap_or_else(|| app_id.to_string());
+    let holder: Option<i64> = sqlx::query_scalar("SELECT app_id FROM apps WHERE client_id = $1")
+        .bind(&client_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if let Some(other) = holder {
+        return Err(conflict(format!(
+            "The client id '{client_id}' already belongs to app {other}"
+        )));
+    }
     sqlx::query(
-        "INSERT INTO apps (app_id, client_secret, developer_key_hash, created_at) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO apps (app_id, client_secret, developer_key_hash, created_at, client_id, redirect_uris, scopes)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(app_id)
     .bind(&new.client_secret)
     .bind(&new.key_hash)
     .bind(now)
+    .bind(&client_id)
+    .bind(new.redirect_uris.join(" "))
+    .bind(new.scopes.join(" "))
     .execute(&mut *conn)
     .await?;
     for portal in &new.portals {
@@ -146,6 +170,25 @@ pub(crate) async fn create_in(
     app_in(conn, app_id)
         .await?
         .ok_or_else(|| TxError::Domain(Error::internal("a created app vanished")))
+}
+
+/// Replaces an app's redirect URIs and scopes (each only when the list is not empty).
+pub(crate) async fn set_oauth_in(
+    conn: &mut AnyConnection,
+    app_id: AppId,
+    redirect_uris: &[String],
+    scopes: &[String],
+) -> Result<(), sqlx::Error> {
+    for (column, list) in [("redirect_uris", redirect_uris), ("scopes", scopes)] {
+        if !list.is_empty() {
+            sqlx::query(&format!("UPDATE apps SET {column} = $1 WHERE app_id = $2"))
+                .bind(list.join(" "))
+                .bind(app_id)
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 /// The key hash of a stored app.
@@ -194,6 +237,8 @@ impl AppStore for SqlStore {
             if known {
                 crate::outbox::drop_deliveries(&mut tx, app_id, None, false).await?;
                 for table in [
+                    "oauth_codes",
+                    "oauth_tokens",
                     "app_installs",
                     "webhook_settings",
                     "webhook_subscriptions",
@@ -227,6 +272,8 @@ impl AppStore for SqlStore {
                 None => None,
                 Some(_) => {
                     crate::outbox::drop_deliveries(&mut tx, app_id, Some(portal), true).await?;
+                    crate::oauth::revoke_install(&mut tx, app_id, portal, self.clock.now_ms())
+                        .await?;
                     let done = sqlx::query(
                         "DELETE FROM app_installs WHERE app_id = $1 AND portal_id = $2",
                     )

@@ -306,6 +306,9 @@ async fn apply_app(
                 app_id: Some(a.app_id),
                 client_secret: a.client_secret.clone(),
                 key_hash: a.key_hash.clone(),
+                client_id: a.client_id.clone(),
+                redirect_uris: a.redirect_uris.clone(),
+                scopes: a.scopes.clone(),
                 portals: a.portals.clone(),
             };
             crate::apps::create_in(conn, &new, now)
@@ -324,6 +327,13 @@ async fn apply_app(
                     ),
                 ));
             }
+            if a.client_id.as_ref().is_some_and(|c| *c != stored.client_id) {
+                return Err(bad(
+                    path(),
+                    format!("app {} already exists with another clientId", a.app_id),
+                ));
+            }
+            crate::apps::set_oauth_in(conn, a.app_id, &a.redirect_uris, &a.scopes).await?;
             for portal in &a.portals {
                 crate::apps::install_in(conn, a.app_id, *portal, now).await?;
             }

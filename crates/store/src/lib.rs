@@ -16,6 +16,7 @@ mod fixtures;
 mod labels;
 mod limits;
 mod metered;
+mod oauth;
 mod outbox;
 mod pair_locks;
 mod pool_stats;

@@ -17,14 +17,15 @@ use assocd_core::apps::{
 use assocd_core::events::{AttemptResult, ChangeSource, Claims, EventFilter, EventPage, Tick};
 use assocd_core::fixture::{Fixture, FixtureSummary};
 use assocd_core::limits::{LimitInput, PurgeInput};
+use assocd_core::oauth::{CodeGrant, NewOAuthToken, OAuthToken};
 use assocd_core::rate_limit::RateLimitSetting;
 use assocd_core::rate_window::{Decide, Delta};
 use assocd_core::records::{HighUsageReport, LinkEdit, LinkOutcome, Page};
 use assocd_core::search::{RecordPage, RecordQuery};
 use assocd_core::store::{
     AppStore, AssociationStore, BrowseStore, LabelStore, LimitOp, LimitStore, LimitUsage,
-    OutboxStore, PortalStore, PortalSummary, RateLimitStore, Result, StoreHealth, TokenStore,
-    WebhookStore,
+    OAuthStore, OutboxStore, PortalStore, PortalSummary, RateLimitStore, Result, StoreHealth,
+    TokenStore, WebhookStore,
 };
 use assocd_core::token::TokenInfo;
 use assocd_core::{
@@ -123,6 +124,16 @@ timed! { AppStore {
     async fn install_app(&self, app_id: AppId, portal: PortalId) -> Result<Option<bool>>;
     async fn uninstall_app(&self, app_id: AppId, portal: PortalId) -> Result<Option<bool>>;
     async fn app_for_key(&self, key_hash: &str) -> Result<Option<AppId>>;
+} }
+
+timed! { OAuthStore {
+    async fn app_for_client(&self, client_id: &str) -> Result<Option<App>>;
+    async fn authorize(&self, code_hash: &str, grant: &CodeGrant) -> Result<Option<()>>;
+    async fn find_code(&self, code_hash: &str) -> Result<Option<CodeGrant>>;
+    async fn redeem_code(&self, code_hash: &str, tokens: &[NewOAuthToken]) -> Result<bool>;
+    async fn put_oauth_tokens(&self, tokens: &[NewOAuthToken]) -> Result<()>;
+    async fn find_oauth_token(&self, hash: &str) -> Result<Option<OAuthToken>>;
+    async fn revoke_oauth_token(&self, hash: &str) -> Result<bool>;
 } }
 
 timed! { WebhookStore {

@@ -136,10 +136,12 @@ impl PortalStore for SqlStore {
                         .bind(portal)
                         .execute(&mut *tx)
                         .await?;
-                    sqlx::query("DELETE FROM tokens WHERE portal_id = $1")
-                        .bind(portal)
-                        .execute(&mut *tx)
-                        .await?;
+                    for table in ["tokens", "oauth_tokens", "oauth_codes"] {
+                        sqlx::query(&format!("DELETE FROM {table} WHERE portal_id = $1"))
+                            .bind(portal)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
                     sqlx::query("UPDATE portals SET deleted_at = $1 WHERE portal_id = $2")
                         .bind(now)
                         .bind(portal)

@@ -14,6 +14,7 @@ pub(crate) fn token_from_row(row: &dyn Row) -> Result<TokenInfo> {
         portal_id: row.i64(1)?,
         scopes: row.str(2)?.split_whitespace().map(str::to_string).collect(),
         created_at_ms: row.i64(3)?,
+        oauth: None,
     })
 }
 
@@ -99,7 +100,10 @@ impl TokenStore for SqlStore {
                 token_from_row,
             )
             .await?;
-        Ok(found.pop())
+        match found.pop() {
+            Some(t) => Ok(Some(t)),
+            None => crate::oauth::find_access_token(self, hash).await,
+        }
     }
 
     async fn list_tokens(&self) -> Result<Vec<TokenInfo>> {

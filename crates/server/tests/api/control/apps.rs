@@ -23,6 +23,7 @@ async fn an_app_gets_a_fresh_id_and_generated_secrets_shown_once() {
     assert_eq!(first["appId"], 1);
     assert!(is_uuid(&first["clientSecret"]), "{first}");
     assert!(is_uuid(&first["developerApiKey"]), "{first}");
+    assert!(is_uuid(&first["clientId"]), "{first}");
     assert_eq!(first["portals"], json!([PORTAL]));
     let second = create_app(&app, json!({})).await;
     assert_eq!(second["appId"], 2);
@@ -52,7 +53,8 @@ async fn explicit_ids_and_secrets_are_kept_and_clashes_are_refused() {
     assert_eq!(
         created,
         json!({"appId": 4242, "clientSecret": "my-secret", "developerApiKey": "dev-key-1",
-               "portals": [PORTAL, OTHER_PORTAL]})
+               "portals": [PORTAL, OTHER_PORTAL], "clientId": created["clientId"],
+               "redirectUris": [], "scopes": []})
     );
     let same_id = app
         .admin(Method::POST, "/_assocd/apps", Some(json!({"appId": 4242})))
@@ -216,4 +218,34 @@ async fn a_fixture_declares_apps_with_webhooks_and_applying_it_again_changes_not
         "{}",
         refused.text
     );
+}
+
+#[tokio::test]
+async fn oauth_settings_are_checked_and_client_ids_are_unique() {
+    let app = spawn_app().await;
+    let first = create_app(
+        &app,
+        json!({"clientId": "c-1", "redirectUris": ["http://localhost/cb"], "scopes": ["oauth"]}),
+    )
+    .await;
+    assert_eq!(first["clientId"], "c-1");
+    let clash = app
+        .admin(
+            Method::POST,
+            "/_assocd/apps",
+            Some(json!({"clientId": "c-1"})),
+        )
+        .await;
+    assert_eq!(clash.assert_hubspot_error(409), "OBJECT_ALREADY_EXISTS");
+    for bad in [
+        json!({"redirectUris": ["/cb"]}),
+        json!({"redirectUris": ["http://x/cb#frag"]}),
+        json!({"scopes": ["has space"]}),
+        json!({"clientId": ""}),
+    ] {
+        let a = app
+            .admin(Method::POST, "/_assocd/apps", Some(bad.clone()))
+            .await;
+        assert_eq!(a.assert_hubspot_error(400), "VALIDATION_ERROR", "{bad}");
+    }
 }
