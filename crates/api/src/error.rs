@@ -17,6 +17,9 @@ pub enum ApiError {
     Domain(Error),
     /// No token, a malformed header, or an unknown/revoked token.
     Unauthenticated,
+    /// An OAuth access token past its expiry: 401 `EXPIRED_AUTHENTICATION` with HubSpot's
+    /// message (how long ago) and the `expire time` in the context.
+    Expired { expired_at_ms: i64, now_ms: i64 },
     /// A refused credential outside HubSpot's API (the control plane's admin token), with
     /// its own message; 401 `INVALID_AUTHENTICATION`.
     Unauthorized(String),
@@ -200,6 +203,17 @@ impl ApiError {
                     "Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview".into(),
                 ),
             ),
+            ApiError::Expired { expired_at_ms, now_ms } => {
+                let mut b = body(
+                    "EXPIRED_AUTHENTICATION",
+                    assocd_core::oauth::expired_message(expired_at_ms, now_ms),
+                );
+                let at = chrono::DateTime::from_timestamp_millis(expired_at_ms)
+                    .map(crate::wire::timestamp)
+                    .unwrap_or_default();
+                b.context.insert("expire time".into(), vec![at]);
+                (StatusCode::UNAUTHORIZED, b)
+            }
             ApiError::Unauthorized(message) => (
                 StatusCode::UNAUTHORIZED,
                 body("INVALID_AUTHENTICATION", message),

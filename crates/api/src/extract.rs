@@ -70,6 +70,13 @@ impl FromRequestParts<AppState> for Caller {
             .lookup(&hash_secret(secret), state.store.as_ref())
             .await?
             .ok_or(ApiError::Unauthenticated)?;
+        let now_ms = state.clock.now_ms();
+        if let Some(expired_at_ms) = token.expired_at(now_ms) {
+            return Err(ApiError::Expired {
+                expired_at_ms,
+                now_ms,
+            });
+        }
         Ok(Caller { token, family })
     }
 }

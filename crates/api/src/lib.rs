@@ -1,5 +1,5 @@
-//! The HTTP face of assocd: HubSpot's Associations v4 wire format on every path family, and
-//! HubSpot's webhooks v3 management API.
+//! The HTTP face of assocd: HubSpot's Associations v4 wire format on every path family,
+//! HubSpot's webhooks v3 management API, and HubSpot's OAuth endpoints (`/oauth/...`).
 
 pub mod conn;
 pub mod declared;
@@ -10,6 +10,7 @@ mod labels;
 pub mod layers;
 mod limits;
 pub mod middleware;
+mod oauth;
 pub mod openapi;
 pub mod rate_limits;
 mod records;
@@ -48,6 +49,8 @@ pub struct ApiConfig {
     pub access_log: bool,
     /// Request counts get a `portal` label (one series per portal and label set).
     pub metrics_per_portal: bool,
+    /// How long OAuth access tokens live (HubSpot: 1800 s).
+    pub oauth_token_ttl: std::time::Duration,
 }
 
 impl Default for ApiConfig {
@@ -62,6 +65,7 @@ impl Default for ApiConfig {
             metrics: false,
             access_log: true,
             metrics_per_portal: false,
+            oauth_token_ttl: std::time::Duration::from_secs(assocd_core::oauth::ACCESS_TOKEN_TTL_S),
         }
     }
 }
@@ -182,7 +186,7 @@ fn hubspot_routes() -> Router<AppState> {
                 records::object_routes(Family::Dated(v)),
             );
     }
-    app.merge(webhooks::routes())
+    app.merge(webhooks::routes()).merge(oauth::routes())
 }
 
 /// assocd's own `/healthz`, `/readyz` and `/openapi.json`, and everything else (HubSpot's API,

@@ -101,9 +101,27 @@ impl RateLimiter {
             .insert(portal, setting);
     }
 
-    /// Counts a call, or refuses it; `None` when no limits apply to the portal.
-    pub fn admit(&self, token_id: &str, portal: PortalId) -> Option<(Limits, Verdict)> {
-        let limits = self.setting(portal).0.limits()?;
+    /// The limits a call of `portal` counts under: the portal's setting, except that OAuth
+    /// tokens count under the `oauth` tier wherever the setting is one of HubSpot's tiers (a
+    /// `custom` setting applies to every token, `off` to none).
+    pub fn limits_for(&self, portal: PortalId, oauth: bool) -> Option<Limits> {
+        let setting = self.setting(portal).0;
+        match setting.tier {
+            Tier::Off | Tier::Custom => setting.limits(),
+            _ if oauth => assocd_core::rate_limit::tier_limits(Tier::Oauth),
+            _ => setting.limits(),
+        }
+    }
+
+    /// Counts a call (of an OAuth access token when `oauth`), or refuses it; `None` when no
+    /// limits apply to the portal.
+    pub fn admit(
+        &self,
+        token_id: &str,
+        portal: PortalId,
+        oauth: bool,
+    ) -> Option<(Limits, Verdict)> {
+        let limits = self.limits_for(portal, oauth)?;
         let now = system_ms();
         let day = self.day();
         self.last_call_ms.store(now, Ordering::Relaxed);
@@ -200,8 +218,9 @@ impl RateLimiter {
         &self,
         token_id: &str,
         portal: PortalId,
+        oauth: bool,
     ) -> Option<(Limits, Verdict)> {
-        match self.admit(token_id, portal)? {
+        match self.admit(token_id, portal, oauth)? {
             (limits, Verdict::Exchange(policy, left)) => {
                 Some((limits, Verdict::Refused(policy, left)))
             }

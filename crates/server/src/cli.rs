@@ -205,6 +205,10 @@ pub struct ServeArgs {
     /// 0.001 compresses them to about 90 seconds, for tests).
     #[arg(long, env = "ASSOCD_WEBHOOK_RETRY_SCALE", default_value_t = 1.0)]
     pub webhook_retry_scale: f64,
+    /// How long OAuth access tokens live (`expires_in`): a number with `ms`, `s`, `m`, `h` or
+    /// `d` [HubSpot: 1800 s; make it short to test a client's refresh].
+    #[arg(long, env = "ASSOCD_OAUTH_TOKEN_TTL", default_value = "1800s", value_parser = parse_duration)]
+    pub oauth_token_ttl: Duration,
     /// How long change events are kept for the feed (`/_assocd/events`), delivered or not:
     /// a number with `ms`, `s`, `m`, `h` or `d` [HubSpot's journal keeps 3 days].
     #[arg(long, env = "ASSOCD_EVENT_RETENTION", default_value = "3d", value_parser = parse_duration)]
@@ -371,6 +375,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             faults: args.admin_token.is_some(),
             metrics: args.metrics.metrics == Switch::On,
             metrics_per_portal: args.metrics.metrics_per_portal,
+            oauth_token_ttl: args.oauth_token_ttl,
             access_log: args.access_log == Switch::On,
         },
         admin_token: args.admin_token.clone(),

@@ -1,6 +1,6 @@
 //! Resolves the bearer token of a request under HubSpot's API once, before the layers that need
 //! to know the caller (rate limits, faults) and the handler. A request without a usable token
-//! passes through unresolved: the handler's `Caller` extractor answers 401 (or 503 when the
+//! (or an expired OAuth one) passes through unresolved: the handler's `Caller` extractor answers 401 (or 503 when the
 //! database could not be asked), exactly as without this layer.
 
 use super::RequestMeta;
@@ -30,7 +30,11 @@ pub fn bearer_secret(headers: &HeaderMap) -> Option<&str> {
 pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     if let Some(secret) = bearer_secret(req.headers()) {
         let hash = hash_secret(secret);
-        if let Ok(Some(token)) = state.tokens.lookup(&hash, state.store.as_ref()).await {
+        let found = state.tokens.lookup(&hash, state.store.as_ref()).await;
+        // An expired OAuth token stays unresolved: the `Caller` extractor answers 401
+        // `EXPIRED_AUTHENTICATION`, and no limit counts the call.
+        let now_ms = state.clock.now_ms();
+        if let Ok(Some(token)) = found.map(|t| t.filter(|t| t.expired_at(now_ms).is_none())) {
             if let Some(meta) = req.extensions().get::<Arc<RequestMeta>>() {
                 meta.set_portal(token.portal_id);
             }

@@ -8,7 +8,8 @@
 //! the faults layer sits inside this one). Refused calls do not count. Calls without a usable
 //! token are not counted (they answer 401 as before). CRM search calls follow HubSpot's own
 //! limit instead: 5 per second per token, refused with the `SECONDLY` body, no headers, and
-//! not counted in the ten-secondly or daily windows.
+//! not counted in the ten-secondly or daily windows. OAuth access tokens count under the
+//! `oauth` tier (`RateLimiter::limits_for`): 110 per 10 s, no daily cap, no daily headers.
 
 use super::auth::Authenticated;
 use super::RequestMeta;
@@ -128,10 +129,11 @@ where
         }
         return inner.call(req).await;
     }
-    let mut verdict = limiter.admit(&token.id, portal);
+    let oauth = token.oauth.is_some();
+    let mut verdict = limiter.admit(&token.id, portal, oauth);
     if let Some((_, Verdict::Exchange(..))) = verdict {
         limiter.exchange_now(limiting.store.as_ref()).await;
-        verdict = limiter.admit_after_exchange(&token.id, portal);
+        verdict = limiter.admit_after_exchange(&token.id, portal, oauth);
     }
     match verdict {
         None => inner.call(req).await,

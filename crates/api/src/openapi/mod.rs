@@ -423,12 +423,13 @@ fn build() -> OpenApi {
         SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
     );
     crate::webhooks::openapi::add(&mut paths, &mut components);
+    crate::oauth::openapi::add(&mut paths, &mut components);
     OpenApiBuilder::new()
         .info(
             InfoBuilder::new()
                 .title("assocd: HubSpot CRM Associations v4 API")
                 .version(env!("CARGO_PKG_VERSION"))
-                .description(Some("Every route assocd serves: the Associations v4 API on every path family (families share semantics and differ only in the success codes listed per path) and the webhooks v3 management API."))
+                .description(Some("Every route assocd serves: the Associations v4 API on every path family (families share semantics and differ only in the success codes listed per path) the webhooks v3 management API, and OAuth (authorize, token, token metadata, introspection, revocation)."))
                 .build(),
         )
         .paths(paths)

@@ -308,14 +308,19 @@ async fn every_documented_operation_is_routed() {
             .replace("{toObjectId}", "2")
             .replace("{userId}", "1")
             .replace("{appId}", "1")
-            .replace("{subscriptionId}", "1");
-        // The webhooks management API takes a developer key (`hapikey`), not a bearer token.
-        let refused = if path.starts_with("/webhooks/") {
-            401
-        } else {
-            403
-        };
+            .replace("{subscriptionId}", "1")
+            .replace("{token}", "unknown-token");
         for method in item.as_object().unwrap().keys() {
+            // The webhooks management API takes a developer key (`hapikey`), not a bearer
+            // token; OAuth takes forms and query parameters (a JSON body is 415, an unknown
+            // token 404, an authorize without a client id 400).
+            let refused = match (path.as_str(), method.as_str()) {
+                (p, _) if p.starts_with("/webhooks/") => 401,
+                ("/oauth/authorize", _) => 400,
+                (p, "post") if p.starts_with("/oauth/") => 415,
+                (p, _) if p.starts_with("/oauth/") => 404,
+                _ => 403,
+            };
             let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let a = app
                 .call(m, &concrete, Some(NO_SCOPE_TOKEN), Some(&json!({})))

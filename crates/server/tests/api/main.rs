@@ -13,6 +13,7 @@ mod families;
 mod fuzz;
 mod labels;
 mod limits;
+mod oauth;
 mod operations;
 mod records;
 mod server_process;
