@@ -304,3 +304,78 @@ async fn browse_reads_page_labels_types_usage_and_tokens() {
         store.close().await;
     }
 }
+
+/// OAuth: of eight exchanges of one code racing on one store, exactly one stores its tokens;
+/// the access token is found like a portal token (with its app and expiry); an uninstall
+/// revokes the portal's tokens and drops its codes.
+#[tokio::test]
+async fn a_code_is_redeemed_once_and_an_uninstall_revokes_tokens() {
+    use assocd_core::apps::NewApp;
+    use assocd_core::oauth::{CodeGrant, NewOAuthToken, TokenKind};
+    use assocd_core::store::{AppStore, OAuthStore};
+    for (url, _dir) in fresh_databases().await {
+        let store = SqlStore::connect(&url, &ConnectOptions::default())
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        let app = store
+            .create_app(&NewApp {
+                app_id: Some(7),
+                client_secret: "s".into(),
+                key_hash: "k".into(),
+                client_id: Some("c-7".into()),
+                redirect_uris: vec!["http://localhost/cb".into()],
+                scopes: vec!["oauth".into()],
+                portals: vec![],
+            })
+            .await
+            .unwrap();
+        assert_eq!(store.app_for_client("c-7").await.unwrap(), Some(app));
+        let grant = CodeGrant {
+            app_id: 7,
+            portal_id: 5,
+            scopes: vec!["oauth".into()],
+            redirect_uri: "http://localhost/cb".into(),
+            expires_at_ms: i64::MAX,
+            used: false,
+        };
+        store.authorize("code-hash", &grant).await.unwrap().unwrap();
+        assert_eq!(store.get_app(7).await.unwrap().unwrap().portals, vec![5]);
+        let mut tasks = Vec::new();
+        for i in 0..8 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                let token = NewOAuthToken {
+                    hash: assocd_core::token::hash_secret(&format!("access-{i}")),
+                    kind: TokenKind::Access,
+                    app_id: 7,
+                    portal_id: Some(5),
+                    scopes: vec!["oauth".into()],
+                    expires_at_ms: Some(1234),
+                };
+                store.redeem_code("code-hash", &[token]).await.unwrap()
+            }));
+        }
+        let mut winners = Vec::new();
+        for (i, t) in tasks.into_iter().enumerate() {
+            if t.await.unwrap() {
+                winners.push(i);
+            }
+        }
+        assert_eq!(winners.len(), 1, "{url}: {winners:?}");
+        assert!(store.find_code("code-hash").await.unwrap().unwrap().used);
+        let hash = assocd_core::token::hash_secret(&format!("access-{}", winners[0]));
+        let found = store.find_token(&hash).await.unwrap().unwrap();
+        assert_eq!(found.portal_id, 5);
+        assert_eq!(
+            found.oauth.map(|g| (g.app_id, g.expires_at_ms)),
+            Some((7, 1234))
+        );
+        store.authorize("second-code", &grant).await.unwrap();
+        assert_eq!(store.uninstall_app(7, 5).await.unwrap(), Some(true));
+        assert!(store.find_token(&hash).await.unwrap().is_none(), "{url}");
+        assert!(store.find_oauth_token(&hash).await.unwrap().is_none());
+        assert!(store.find_code("second-code").await.unwrap().is_none());
+        store.close().await;
+    }
+}
