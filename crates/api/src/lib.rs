@@ -10,7 +10,7 @@ mod labels;
 pub mod layers;
 mod limits;
 pub mod middleware;
-mod oauth;
+pub mod oauth;
 pub mod openapi;
 pub mod rate_limits;
 mod records;

@@ -82,11 +82,12 @@ pub fn envelope(
 pub fn outer(app: Router) -> Router {
     // Spans and events at debug level, never a header (the bearer token travels in one); server
     // errors are logged once, with their correlation id, where the error answer is made.
-    // The span names the path, never the query string (the webhooks API's `hapikey` travels
-    // in it) nor a header.
+    // The span names the path (without the token of OAuth metadata paths), never the query
+    // string (the webhooks API's `hapikey` travels in it) nor a header.
     let trace = TraceLayer::new_for_http()
         .make_span_with(|req: &Request| {
-            tracing::debug_span!("http", method = %req.method(), path = %req.uri().path())
+            let path = crate::oauth::redacted_path(req.uri().path());
+            tracing::debug_span!("http", method = %req.method(), path = %path)
         })
         .on_failure(());
     app.layer(catch_panic()).layer(trace)

@@ -24,7 +24,10 @@ pub async fn layer(req: Request, next: Next) -> Response {
     let started = Instant::now();
     let id: Arc<str> = Arc::from(fresh_correlation_id());
     let logged = tracing::enabled!(target: TARGET, Level::INFO);
-    let what = logged.then(|| (req.method().clone(), req.uri().path().to_string()));
+    let what = logged.then(|| {
+        let path = crate::oauth::redacted_path(req.uri().path()).into_owned();
+        (req.method().clone(), path)
+    });
     let span = tracing::info_span!(target: "assocd::request", "request", correlation_id = %id);
     let res = with_correlation_id(id.clone(), next.run(req))
         .instrument(span)

@@ -183,6 +183,21 @@ pub async fn layer(State(journal): State<Arc<Journal>>, req: Request, next: Next
     let (res_parts, res_body) = res.into_parts();
     let response_bytes = read_answer(res_body).await;
     let meta = res_parts.extensions.get::<Arc<RequestMeta>>();
+    // OAuth forms and answers carry secrets: only their redacted path and status are kept.
+    let secret = crate::oauth::carries_secrets(uri.path());
+    let uri = if secret {
+        let path = crate::oauth::redacted_path(uri.path());
+        Uri::try_from(path.as_ref()).unwrap_or_default()
+    } else {
+        uri
+    };
+    let kept = |b: &Bytes| {
+        if secret {
+            Captured::default()
+        } else {
+            Captured::keep(b)
+        }
+    };
     journal.push(Entry {
         id: 0,
         at_ms,
@@ -193,8 +208,8 @@ pub async fn layer(State(journal): State<Arc<Journal>>, req: Request, next: Next
         status: res_parts.status.as_u16(),
         duration_micros: started.elapsed().as_micros() as u64,
         correlation_id: res_parts.headers.get(&CORRELATION).cloned(),
-        request_body: Captured::keep(&request_bytes),
-        response_body: Captured::keep(&response_bytes),
+        request_body: kept(&request_bytes),
+        response_body: kept(&response_bytes),
     });
     Response::from_parts(res_parts, Body::from(response_bytes))
 }

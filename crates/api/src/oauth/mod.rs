@@ -53,6 +53,23 @@ pub fn routes() -> Router<AppState> {
     r
 }
 
+/// v1's metadata paths carry a token; logs and the request journal show this instead.
+const TOKEN_PATHS: [&str; 2] = ["/oauth/v1/access-tokens/", "/oauth/v1/refresh-tokens/"];
+
+/// `path` fit for a log line: a token in an OAuth metadata path is replaced by `{token}`.
+pub fn redacted_path(path: &str) -> std::borrow::Cow<'_, str> {
+    match TOKEN_PATHS.iter().find(|p| path.starts_with(**p)) {
+        Some(prefix) => format!("{prefix}{{token}}").into(),
+        None => path.into(),
+    }
+}
+
+/// Whether bodies of this path carry secrets (client secrets, codes, tokens): the OAuth
+/// endpoints' forms and answers are left out of the request journal.
+pub fn carries_secrets(path: &str) -> bool {
+    path.starts_with("/oauth/")
+}
+
 /// The version segment of a token endpoint path (`/oauth/{version}/token...`).
 fn version_of(path: &str) -> &'static str {
     let segment = path.split('/').nth(2).unwrap_or("");
@@ -285,5 +302,10 @@ mod tests {
         assert_eq!(version_of("/oauth/2026-09/token/revoke"), "2026-09");
         assert_eq!(version_of("/oauth/v1/token"), "v1");
         assert!(same_secret("abc", "abc") && !same_secret("abc", "abd"));
+        assert_eq!(
+            redacted_path("/oauth/v1/refresh-tokens/na1-secret"),
+            "/oauth/v1/refresh-tokens/{token}"
+        );
+        assert_eq!(redacted_path("/crm/v4/x"), "/crm/v4/x");
     }
 }

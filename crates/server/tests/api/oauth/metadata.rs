@@ -46,6 +46,22 @@ async fn v1_metadata_describes_access_and_refresh_tokens() {
         .call(Method::GET, "/oauth/v1/access-tokens/nope", None, None)
         .await;
     assert_eq!(unknown.assert_hubspot_error(404), "OBJECT_NOT_FOUND");
+    // The request journal keeps neither the tokens in these paths nor the OAuth forms and
+    // answers.
+    let journal = app.admin(Method::GET, "/_assocd/requests", None).await;
+    assert_eq!(journal.status, 200, "{}", journal.text);
+    assert!(
+        journal.text.contains("/oauth/v1/refresh-tokens/{token}"),
+        "{}",
+        journal.text
+    );
+    for secret in [access.as_str(), refresh.as_str(), CLIENT_SECRET] {
+        assert!(
+            !journal.text.contains(secret),
+            "{secret} in {}",
+            journal.text
+        );
+    }
 }
 
 #[tokio::test]
