@@ -15,6 +15,8 @@
 //!                    {"from": "contacts/101", "to": "companies/203"}]
 //! }],
 //!  "apps": [{"appId": 7, "clientSecret": "s3cret", "developerApiKey": "dev-key", "portals": [1],
+//!            "clientId": "my-client", "redirectUris": ["http://localhost:3000/callback"],
+//!            "scopes": ["oauth", "crm.objects.contacts.read"],
 //!            "webhooks": {"targetUrl": "http://127.0.0.1:9000/hook", "maxConcurrentRequests": 5,
 //!                         "subscriptions": [{"eventType": "contact.associationChange"}]}}]}
 //! ```
