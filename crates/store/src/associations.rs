@@ -21,6 +21,7 @@ use sqlx::AnyConnection;
 use std::collections::BTreeMap;
 
 mod group;
+mod pages;
 mod report;
 mod search;
 mod sql;
@@ -203,15 +204,7 @@ impl AssociationStore for SqlStore {
         inputs: &[(RecordId, Option<RecordId>)],
         limit: usize,
     ) -> Result<Vec<Page>> {
-        let queries: Vec<Query> = inputs
-            .iter()
-            .map(|(from, after)| page_query(portal, pair, *from, *after, limit))
-            .collect();
-        let pages = self.read_many(&queries, page_row).await?;
-        Ok(pages
-            .into_iter()
-            .map(|rows| assemble_page(rows, limit))
-            .collect())
+        pages::read(self, portal, pair, inputs, limit).await
     }
 
     #[tracing::instrument(skip(self, edits), fields(n = edits.len()))]

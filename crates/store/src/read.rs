@@ -108,7 +108,7 @@ impl SqliteReaders {
     }
 
     /// Runs `queries` in one read transaction (one snapshot), decoding every row.
-    fn run<T>(
+    pub(crate) fn run<T>(
         &self,
         queries: &[Query<'_>],
         decode: impl Fn(&dyn Row) -> Result<T, Error>,
@@ -267,6 +267,20 @@ impl SqlStore {
         };
         let mut all = self.read_many(std::slice::from_ref(&q), decode).await?;
         Ok(all.pop().unwrap_or_default())
+    }
+}
+
+impl SqlStore {
+    /// SQLite only (`None` on PostgreSQL): runs `read` with the read connections on tokio's
+    /// blocking pool, for a read long enough to hold up the other requests of the runtime
+    /// worker it was called on (R6 reads up to 1,000 pages).
+    pub(crate) async fn sqlite_read_off_runtime<R: Send + 'static>(
+        &self,
+        read: impl FnOnce(&SqliteReaders) -> Result<R, Error> + Send + 'static,
+    ) -> Option<Result<R, Error>> {
+        let readers = std::sync::Arc::clone(self.sqlite_readers.as_ref()?);
+        let done = tokio::task::spawn_blocking(move || read(&readers)).await;
+        Some(done.unwrap_or_else(|_| Err(Error::internal("read task failed"))))
     }
 }
 

@@ -166,3 +166,111 @@ async fn next_link_honours_the_forwarded_proto_and_host_of_a_proxy() {
     .await;
     assert_eq!(l, app.url(&format!("{path}?after={after}&limit=1")));
 }
+
+/// R6 at its cap: 1,000 inputs (repeats, cursors, records without associations, labels, a
+/// record past one page) answer what R1 answers for each input at R6's page size of 500.
+#[tokio::test]
+async fn r6_with_1000_inputs_gives_each_input_the_page_r1_gives_it() {
+    let app = spawn_app().await;
+    let (label, _) = create_label(&app, "contacts", "companies", "boss").await;
+    let mut inputs: Vec<Value> = (1..=501)
+        .map(|co| json!({"from": {"id": "1"}, "to": {"id": co.to_string()}, "types": []}))
+        .collect();
+    for c in 2..=40_i64 {
+        for co in 0..c % 5 {
+            let mut types =
+                vec![json!({"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 279})];
+            if co == 1 {
+                types.push(
+                    json!({"associationCategory": "USER_DEFINED", "associationTypeId": label}),
+                );
+            }
+            inputs.push(json!({"from": {"id": c.to_string()}, "to": {"id": (1000 + co * 7).to_string()}, "types": types}));
+        }
+    }
+    for chunk in inputs.chunks(1000) {
+        let a = app
+            .post(
+                "/crm/v4/associations/contacts/companies/batch/create",
+                json!({ "inputs": chunk }),
+            )
+            .await;
+        assert_eq!(a.status, 201, "{}", a.text);
+    }
+    let r1 = |c: i64, after: Option<String>| {
+        let app = &app;
+        async move {
+            let mut url = format!("/crm/v4/objects/contacts/{c}/associations/companies?limit=500");
+            if let Some(after) = after {
+                url.push_str(&format!("&after={after}"));
+            }
+            app.get(&url).await.body
+        }
+    };
+    // Each record's cursor past its first association, for the inputs that carry one.
+    let mut cursors = Vec::new();
+    for c in 1..=45_i64 {
+        let one = app
+            .get(&format!(
+                "/crm/v4/objects/contacts/{c}/associations/companies?limit=1"
+            ))
+            .await
+            .body;
+        cursors.push(one["paging"]["next"]["after"].as_str().map(String::from));
+    }
+    let asked: Vec<(i64, Option<String>)> = (0..1000_i64)
+        .map(|i| {
+            let c = 1 + (i * 7) % 45;
+            let after = if i % 4 == 1 {
+                cursors[c as usize - 1].clone()
+            } else {
+                None
+            };
+            (c, after)
+        })
+        .collect();
+    let body: Vec<Value> = asked
+        .iter()
+        .map(|(c, after)| match after {
+            Some(a) => json!({"id": c.to_string(), "after": a}),
+            None => json!({"id": c.to_string()}),
+        })
+        .collect();
+    let a = app
+        .post(
+            "/crm/v4/associations/contacts/companies/batch/read",
+            json!({ "inputs": body }),
+        )
+        .await;
+    let url = "/crm/v4/associations/contacts/companies/batch/read";
+    assert_eq!(
+        a.status,
+        crate::documents::batch_codes("POST", url).1,
+        "{}",
+        a.text
+    );
+    let (mut results, mut errors) = (
+        a.body["results"].as_array().unwrap().iter(),
+        a.body["errors"].as_array().unwrap().iter(),
+    );
+    let mut paged = 0;
+    for (c, after) in asked {
+        let want = r1(c, after.clone()).await;
+        let empty = want["results"].as_array().unwrap().is_empty();
+        if empty && after.is_none() {
+            let e = errors
+                .next()
+                .expect("an error for a record without associations");
+            assert_eq!(e["context"]["fromObjectId"], json!([c.to_string()]));
+            continue;
+        }
+        let got = results.next().expect("a result per associated input");
+        assert_eq!(got["from"]["id"], json!(c.to_string()));
+        assert_eq!(got["to"], want["results"], "contact {c} after {after:?}");
+        let next = |v: &Value| v["paging"]["next"]["after"].as_str().map(String::from);
+        assert_eq!(next(got), next(&want), "contact {c}");
+        paged += usize::from(next(got).is_some());
+    }
+    assert!(results.next().is_none() && errors.next().is_none());
+    assert!(paged > 0, "some input runs past one page");
+}
