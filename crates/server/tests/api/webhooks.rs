@@ -1,6 +1,7 @@
 //! Association change events as HubSpot's webhooks: the management API (`/webhooks/v3/...`
 //! with a developer key), the events, and their delivery.
 
+mod crash;
 mod delivery;
 mod events;
 pub mod feed;

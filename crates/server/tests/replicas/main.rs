@@ -1,7 +1,8 @@
 //! Several `assocd serve` processes on one PostgreSQL database, driven by many concurrent
-//! clients: migrations at start, label type ids, limits batches, the association limit, and the
-//! database going away and coming back. Skipped (with a printed reason) when no PostgreSQL
-//! server answers, or, for the outage test, when `initdb` cannot be found.
+//! clients: migrations at start, label type ids, limits batches, the association limit, the
+//! database going away and coming back, and webhook delivery shared between replicas. Skipped
+//! (with a printed reason) when no PostgreSQL server answers, or, for the outage test, when
+//! `initdb` cannot be found.
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -11,6 +12,10 @@ mod control;
 mod migrations;
 mod outage;
 mod rate_limits;
+#[allow(dead_code)]
+#[path = "../api/webhooks/receiver.rs"]
+mod receiver;
+mod webhooks;
 
 use std::sync::Arc;
 use support::*;

@@ -26,6 +26,9 @@ pub struct Received {
     pub headers: HeaderMap,
     pub body: Vec<u8>,
     pub events: Vec<Value>,
+    /// When it arrived (the replicas tests time takeovers by it).
+    #[allow(dead_code)]
+    pub at: Instant,
 }
 
 #[derive(Default)]
@@ -52,6 +55,7 @@ async fn hook(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Bytes) 
         headers,
         body: body.to_vec(),
         events,
+        at: Instant::now(),
     });
     let scripted = inner.script.lock().unwrap().pop_front();
     let delay = *inner.delay.lock().unwrap();
