@@ -77,7 +77,17 @@ pub(crate) async fn attempt(
         }
     };
     if let Some(e) = &error {
-        tracing::debug!(batch = batch.batch_id, attempt = batch.attempt, error = %e, "webhook attempt failed");
+        tracing::warn!(
+            app_id = batch.app_id,
+            portal_id = batch.portal_id,
+            url = %without_secrets(&batch.target_url),
+            status,
+            error = %e,
+            attempt_number = batch.attempt,
+            events = batch.items.len(),
+            next = outcome_text(&outcome),
+            "webhook delivery attempt failed"
+        );
     }
     AttemptResult {
         batch_id: batch.batch_id,
@@ -86,6 +96,35 @@ pub(crate) async fn attempt(
         status,
         error,
         outcome,
+    }
+}
+
+/// What follows a failed attempt, for the log.
+fn outcome_text(outcome: &Outcome) -> &'static str {
+    match outcome {
+        Outcome::Delivered => "none",
+        Outcome::Retry { .. } => "retry",
+        Outcome::Failed => "failed (last retry)",
+    }
+}
+
+/// The target URL for a log line: no user name, password or query string (where a secret
+/// may travel), no fragment. An unparsable URL is not shown.
+pub fn without_secrets(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut u) => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            let hidden = u.query().is_some();
+            u.set_query(None);
+            u.set_fragment(None);
+            let mut shown = u.to_string();
+            if hidden {
+                shown.push_str("?…");
+            }
+            shown
+        }
+        Err(_) => "(not a URL)".to_string(),
     }
 }
 
@@ -98,5 +137,23 @@ fn record_delays(batch: &ClaimedBatch, at: i64, clock: &Clock) {
     let h = metrics::histogram!("assocd_webhook_delivery_delay_seconds");
     for (event, _, _) in &batch.items {
         h.record((at - event.occurred_at).max(0) as f64 / 1000.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_secrets;
+
+    #[test]
+    fn log_urls_lose_credentials_and_query_strings() {
+        assert_eq!(
+            without_secrets("http://user:pw@127.0.0.1:8080/hook?token=s3cret#x"),
+            "http://127.0.0.1:8080/hook?…"
+        );
+        assert_eq!(
+            without_secrets("http://example.test/a/b"),
+            "http://example.test/a/b"
+        );
+        assert_eq!(without_secrets("::"), "(not a URL)");
     }
 }

@@ -6,4 +6,5 @@ mod delivery;
 mod events;
 pub mod feed;
 mod management;
+mod observed;
 pub mod receiver;
