@@ -101,7 +101,7 @@ fi
 
 # Each suite's servers leave the requests they answered here (docs/coverage.md reads them).
 mkdir -p "$ROOT/target/coverage"
-[[ $run_python -eq 1 ]] && rm -f "$ROOT/target/coverage/python.json"
+[[ $run_python -eq 1 ]] && rm -f "$ROOT/target/coverage"/python*.json
 [[ $run_node -eq 1 ]] && rm -f "$ROOT/target/coverage"/node-*.json
 
 export CONFORMANCE_LOG_DIR="$ROOT/target/conformance-logs/$(date +%Y%m%d-%H%M%S)-$$"

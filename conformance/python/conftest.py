@@ -124,7 +124,7 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def save_journal(base: str, admin: str) -> None:
+def save_journal(base: str, admin: str, name: str = "python.json") -> None:
     """Leaves the requests the server answered (method, path, status) in target/coverage for
     docs/coverage.md (scripts/coverage.py), read from the control plane's request journal."""
     req = urllib.request.Request(base + "/_assocd/requests?limit=1000000",
@@ -133,13 +133,14 @@ def save_journal(base: str, admin: str) -> None:
         entries = [[e["method"], e["path"], e["status"]] for e in json.loads(r.read())["results"]]
     out = REPO / "target" / "coverage"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "python.json").write_text(json.dumps(entries))
+    (out / name).write_text(json.dumps(entries))
 
 
-def start_server(tmp: Path, extra: list[str] | None = None, journal: bool = True):
+def start_server(tmp: Path, extra: list[str] | None = None, journal: bool = True,
+                 journal_name: str = "python.json"):
     """Starts `assocd serve` on a free port (plus `extra` flags); a generator that yields the
     `Server` and stops the process when resumed. `journal`: leave its requests for
-    docs/coverage.md."""
+    docs/coverage.md, in target/coverage/`journal_name`."""
     binary = assocd_bin()
     if not binary.is_file():
         pytest.fail(f"assocd binary not found at {binary} (build it, or set ASSOCD_BIN)", pytrace=False)
@@ -182,7 +183,7 @@ def start_server(tmp: Path, extra: list[str] | None = None, journal: bool = True
     try:
         yield Server(base_url=base, database=db, token=token, portal=portal, log=log, admin_token=admin)
         if journal:
-            save_journal(base, admin)
+            save_journal(base, admin, journal_name)
     finally:
         proc.terminate()
         try:

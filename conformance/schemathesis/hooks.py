@@ -21,6 +21,7 @@ import schemathesis
 from hypothesis import strategies as st
 
 import deviations
+import oauth_recipes
 import recipes
 
 FIXTURE = json.loads(open(os.environ["ASSOCD_FIXTURE"], encoding="utf-8").read())
@@ -98,6 +99,18 @@ def flatmap_case(context, case):
             # The webhooks management API authenticates by the app's developer key.
             case.query = {**(case.query or {}), "hapikey": FIXTURE["developerApiKey"]}
         if rng.random() < 0.5:
+            return case
+        if case.operation.path.startswith("/oauth/"):
+            made = oauth_recipes.request(case.operation.method.upper(), case.operation.path, rng, FIXTURE)
+            if made is None:
+                return case
+            params, query, body = made
+            if params:
+                case.path_parameters = {**(case.path_parameters or {}), **params}
+            if query is not None:
+                case.query = query
+            if body is not None:
+                case.body = body
             return case
         made = recipes.request(case.operation.method.upper(), case.operation.path, rng, FIXTURE)
         if made is None:

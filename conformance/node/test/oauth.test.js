@@ -16,7 +16,7 @@ const READ = 'crm.objects.contacts.read';
 const HUBSPOT_ORIGIN = 'https://app.hubspot.com';
 
 let server;
-before(async () => { server = await startServer(['--oauth-token-ttl', '2s'], { journal: false }); });
+before(async () => { server = await startServer(['--oauth-token-ttl', '2s']); });
 after(async () => { if (server) await server.stop(); });
 
 async function newApp() {

@@ -30,7 +30,8 @@ HUBSPOT_ORIGIN = "https://app.hubspot.com"
 
 @pytest.fixture(scope="module")
 def oauth_server(tmp_path_factory):
-    yield from start_server(tmp_path_factory.mktemp("assocd-oauth"), ["--oauth-token-ttl", "2s"], journal=False)
+    yield from start_server(tmp_path_factory.mktemp("assocd-oauth"), ["--oauth-token-ttl", "2s"],
+                            journal_name="python-oauth.json")
 
 
 @pytest.fixture

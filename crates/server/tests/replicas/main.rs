@@ -10,6 +10,7 @@ mod support;
 mod concurrency;
 mod control;
 mod migrations;
+mod oauth;
 mod outage;
 mod rate_limits;
 #[allow(dead_code)]
