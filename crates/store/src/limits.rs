@@ -2,9 +2,9 @@
 //! `assocd_core::limits`, so every backend applies them the same way.
 
 use crate::{db_error, get_i64, get_opt_str, get_str, write_tx, SqlStore};
-use assocd_core::limits::{plan_purge, plan_write, LimitInput, PairLimits, PurgeInput};
+use assocd_core::limits::{plan_write, LimitInput, PairLimits, PurgeInput};
 use assocd_core::store::{LimitOp, LimitStore, Result};
-use assocd_core::{builtin, Category, Error, Limit, ObjectType, Pair, PortalId, TypeId, UserLabel};
+use assocd_core::{builtin, Category, Limit, ObjectType, Pair, PortalId, TypeId, UserLabel};
 use async_trait::async_trait;
 use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
@@ -35,12 +35,25 @@ const SELECT_LIMITS: &str =
        ON l.portal_id = m.portal_id AND m.category = 'USER_DEFINED' AND l.type_id = m.type_id
      WHERE m.portal_id = $1";
 
+mod purge;
+
 /// The labels and limits of one direction, read inside the transaction.
 async fn pair_state(
     conn: &mut AnyConnection,
     portal: PortalId,
     pair: &Pair,
 ) -> Result<(Vec<UserLabel>, PairLimits), sqlx::Error> {
+    let labels = pair_labels(conn, portal, pair).await?;
+    let limits = load_pair_limits(conn, portal, pair).await?;
+    Ok((labels, limits))
+}
+
+/// The portal's labels of one direction, read inside the transaction.
+async fn pair_labels(
+    conn: &mut AnyConnection,
+    portal: PortalId,
+    pair: &Pair,
+) -> Result<Vec<UserLabel>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT type_id, inverse_type_id, name, label FROM labels WHERE portal_id = $1 AND from_type = $2 AND to_type = $3",
     )
@@ -59,8 +72,7 @@ async fn pair_state(
             label: get_opt_str(row, "label")?,
         });
     }
-    let limits = load_pair_limits(conn, portal, pair).await?;
-    Ok((labels, limits))
+    Ok(labels)
 }
 
 /// The user-enforced limits of one direction, keyed by type (also read by association writes).
@@ -177,28 +189,6 @@ impl LimitStore for SqlStore {
         inputs: &[PurgeInput],
         all_or_nothing: bool,
     ) -> Result<Vec<Result<()>>> {
-        write_tx!(self, |tx| {
-            let (labels, _) = pair_state(&mut tx, portal, pair).await?;
-            let outcomes = plan_purge(pair, &labels, inputs);
-            let cancel = all_or_nothing && outcomes.iter().any(|o| o.is_err());
-            if !cancel {
-                for (category, type_id) in outcomes.iter().flatten() {
-                    sqlx::query(
-                        "DELETE FROM limits WHERE portal_id = $1 AND from_type = $2 AND to_type = $3 AND category = $4 AND type_id = $5",
-                    )
-                    .bind(portal)
-                    .bind(pair.from.as_str())
-                    .bind(pair.to.as_str())
-                    .bind(category.as_str())
-                    .bind(*type_id as i64)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-            }
-            outcomes
-                .into_iter()
-                .map(|o| o.map(|_| ()))
-                .collect::<Vec<Result<(), Error>>>()
-        })
+        purge::purge(self, portal, pair, inputs, all_or_nothing).await
     }
 }

@@ -5,6 +5,8 @@ use crate::helpers::*;
 use reqwest::Method;
 use serde_json::{json, Value};
 
+mod purge;
+
 fn cfg(prefix: &str, rest: &str) -> String {
     format!("{prefix}/definitions/configurations/{rest}")
 }
