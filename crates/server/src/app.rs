@@ -5,6 +5,7 @@ use assocd_api::{ApiConfig, AppState};
 use assocd_control::{AdminToken, ControlState};
 use assocd_core::store::Store;
 use assocd_store::{ConnectOptions, SqlStore};
+use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -222,12 +223,16 @@ impl Application {
             let _ = stop_metrics.send(true);
             let _ = tx.send(());
         });
+        // On a worker, not on the thread that blocks on `main`: the accept loop allocates every
+        // connection's task, and only workers give their free memory back when they go idle
+        // (crate::runtime).
+        let server = tokio::spawn(server.into_future());
         let drained = async {
             let _ = rx.await;
             tokio::time::sleep(Duration::from_secs(10)).await;
         };
         tokio::select! {
-            r = server => r.context("server failed")?,
+            r = server => r.context("server task failed")?.context("server failed")?,
             _ = drained => tracing::warn!("shutdown: requests still running after 10 s; stopping anyway"),
         }
         let _ = stop_tx.send(true);

@@ -5,4 +5,5 @@ pub mod app;
 pub mod cli;
 pub mod dump;
 pub mod metrics;
+pub mod runtime;
 pub mod telemetry;

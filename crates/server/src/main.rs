@@ -5,11 +5,22 @@ use clap::Parser;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
     let cli = assocd::cli::Cli::parse();
     assocd::telemetry::init(cli.log_format);
-    match assocd::cli::run(cli).await {
+    let runtime = match assocd::runtime::build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("assocd: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        // Gives memory back after bursts (crates/server/src/runtime.rs).
+        tokio::spawn(assocd::runtime::sweeper());
+        assocd::cli::run(cli).await
+    });
+    match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("assocd: {e:#}");

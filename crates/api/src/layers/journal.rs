@@ -20,8 +20,10 @@ use std::sync::{Arc, Mutex};
 /// Longest body kept per entry.
 pub const MAX_BODY: usize = 64 * 1024;
 
-/// One recorded request and its answer. Method, URI and header value are kept as the request
-/// carried them (shared buffers, no copies on the request path).
+/// One recorded request and its answer. The URI and the request body are copies: as the
+/// request carried them they are slices of the connection's read buffer, and an entry holding
+/// one kept that whole buffer (8 KiB or more) alive: a full journal pinned about 17 MiB after a
+/// burst of connections (docs/benchmarks.md, "Memory under a connection flood").
 #[derive(Debug, Clone)]
 pub struct Entry {
     /// Increases by one per recorded request in this process.
@@ -62,8 +64,9 @@ pub struct Captured {
 impl Captured {
     fn keep(bytes: &Bytes) -> Captured {
         if bytes.len() <= MAX_BODY {
+            // A copy: the body may be a slice of a larger buffer (see `Entry`).
             Captured {
-                bytes: bytes.clone(),
+                bytes: Bytes::copy_from_slice(bytes),
                 truncated: false,
             }
         } else {
@@ -159,7 +162,12 @@ pub async fn layer(State(journal): State<Arc<Journal>>, req: Request, next: Next
     let at_ms = journal.clock.now_ms();
     let started = std::time::Instant::now();
     let (parts, body) = req.into_parts();
-    let (method, uri) = (parts.method.clone(), parts.uri.clone());
+    let method = parts.method.clone();
+    let uri = match parts.uri.path_and_query() {
+        Some(pq) => Uri::from_maybe_shared(Bytes::copy_from_slice(pq.as_str().as_bytes()))
+            .unwrap_or_else(|_| parts.uri.clone()),
+        None => parts.uri.clone(),
+    };
     let (request_bytes, res) = if body.size_hint().exact() == Some(0) {
         // Nothing to read (GET, DELETE): the request goes on as it came.
         (
