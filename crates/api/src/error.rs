@@ -150,6 +150,11 @@ pub fn new_correlation_id() -> String {
         .unwrap_or_else(|_| fresh_correlation_id())
 }
 
+/// The correlation id of the request being served, if any (for log formatters).
+pub fn current_correlation_id() -> Option<Arc<str>> {
+    REQUEST_CORRELATION_ID.try_with(|id| id.clone()).ok()
+}
+
 /// Runs `fut` (one request) with `id` as its correlation id.
 pub async fn with_correlation_id<F: std::future::Future>(id: Arc<str>, fut: F) -> F::Output {
     REQUEST_CORRELATION_ID.scope(id, fut).await
