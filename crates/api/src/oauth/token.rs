@@ -89,7 +89,12 @@ fn access(
         app_id: app.app_id,
         portal_id: portal,
         scopes: scopes.to_vec(),
-        expires_at_ms: Some(state.clock.now_ms() + ttl.as_millis() as i64),
+        expires_at_ms: Some(
+            state
+                .clock
+                .now_ms()
+                .saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX)),
+        ),
     };
     (secret, stored, ttl.as_secs())
 }
