@@ -137,7 +137,7 @@ impl Application {
         })
     }
 
-    /// Starts the background workers (the rate-limit sync); they stop when `stop` turns true.
+    /// Starts the background workers (the rate-limit sync, PostgreSQL's auto-ANALYZE); they stop when `stop` turns true.
     async fn start_workers(
         &self,
         stop: tokio::sync::watch::Receiver<bool>,
@@ -153,6 +153,11 @@ impl Application {
                 let _ = stop.wait_for(|s| *s).await;
             })));
         }
+        // PostgreSQL: ANALYZE of tables that grew, off the request path (assocd_store::analyze).
+        let mut analyze_stop = stop.clone();
+        workers.push(tokio::spawn(self.store.clone().auto_analyze(async move {
+            let _ = analyze_stop.wait_for(|s| *s).await;
+        })));
         let mut stop = stop.clone();
         workers.push(tokio::spawn(assocd_webhooks::run(
             self.state.store.clone(),

@@ -7,6 +7,7 @@ mod support;
 
 use reqwest::Method;
 use serde_json::{json, Value};
+use sqlx::Connection;
 use std::collections::BTreeMap;
 use std::path::Path;
 use support::*;
@@ -239,6 +240,15 @@ async fn a_dataset_round_trips_sqlite_postgres_sqlite_without_loss() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // The import gathered the planner's statistics of what it loaded.
+    let mut conn = sqlx::PgConnection::connect(&pg).await.unwrap();
+    let analyzed: i64 = sqlx::query_scalar(
+        "SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'associations'",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert!(analyzed >= 1, "ANALYZE after import: {analyzed}");
     let b = dir.path().join("b.jsonl");
     export_to(&pg, &b, &[]);
     assert_eq!(rows_of(&b), rows_a, "SQLite -> PostgreSQL keeps every row");

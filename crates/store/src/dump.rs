@@ -311,6 +311,22 @@ impl DumpStore for SqlStore {
             }
         }
         tx.commit().await.map_err(db_error)?;
+        if self.backend == Backend::Postgres {
+            // A bulk load is the case the planner's statistics miss most: gather them now
+            // rather than at the server's next look (`analyze`).
+            // A connection of its own, outside the pool: the pool's run with the statement
+            // timeout meant for requests.
+            let mut conn = self.write.acquire().await.map_err(db_error)?.detach();
+            sqlx::Executor::execute(&mut conn, "SET statement_timeout = 0")
+                .await
+                .map_err(db_error)?;
+            for t in info.tables.iter().filter(|t| t.rows > 0) {
+                let sql = format!("ANALYZE {}", quote(&t.name));
+                sqlx::Executor::execute(&mut conn, sql.as_str())
+                    .await
+                    .map_err(db_error)?;
+            }
+        }
         Ok(summary)
     }
 }

@@ -8,6 +8,7 @@
 //! transaction retried on serialization failures, so no rule depends on row locks or on state
 //! held in one process.
 
+mod analyze;
 mod apps;
 mod associations;
 mod browse;
@@ -26,6 +27,7 @@ mod read;
 mod tokens;
 mod webhooks;
 
+pub use analyze::AUTO_ANALYZE_EVERY;
 pub use associations::GROUP_BATCH_SIZE;
 pub use metered::{Metered, STORE_CALL_DURATION};
 pub use pool_stats::PoolStats;

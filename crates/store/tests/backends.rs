@@ -379,3 +379,70 @@ async fn a_code_is_redeemed_once_and_an_uninstall_revokes_tokens() {
         store.close().await;
     }
 }
+
+/// After a bulk write, the server's look for grown tables analyzes `associations` (PostgreSQL
+/// counts its ANALYZE), and the next look finds nothing to do; SQLite has nothing to analyze.
+#[tokio::test]
+async fn tables_that_grew_get_analyzed_once() {
+    let ty = |s: &str| ObjectType::parse(s).unwrap();
+    let pair = Pair::new(ty("contacts"), ty("companies"));
+    let associations = (0..3_000)
+        .map(|i| FixtureAssociation {
+            pair: pair.clone(),
+            from: 1 + i / 10,
+            to: 1 + i,
+            types: vec![],
+        })
+        .collect();
+    let fixture = Fixture {
+        portals: vec![PortalFixture {
+            portal_id: 7,
+            associations,
+            ..PortalFixture::default()
+        }],
+        apps: vec![],
+    };
+    for (url, _dir) in fresh_databases().await {
+        let store = SqlStore::connect(&url, &ConnectOptions::default())
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        store.apply_fixture(&fixture, 50_000).await.unwrap();
+        if store.backend() == Backend::Sqlite {
+            assert_eq!(
+                store.analyze_grown_tables().await.unwrap(),
+                Vec::<String>::new()
+            );
+            continue;
+        }
+        let analyze_count = || async {
+            let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+            let n: i64 = sqlx::query_scalar(
+                "SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'associations'",
+            )
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+            n
+        };
+        assert_eq!(
+            analyze_count().await,
+            0,
+            "autovacuum is off on the test server"
+        );
+        // PostgreSQL publishes a session's row counts within about a second of its commit.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let analyzed = loop {
+            let t = store.analyze_grown_tables().await.unwrap();
+            if t.iter().any(|t| t == "associations") || Instant::now() > deadline {
+                break t;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        assert!(analyzed.iter().any(|t| t == "associations"), "{analyzed:?}");
+        assert!(analyze_count().await >= 1);
+        let again = store.analyze_grown_tables().await.unwrap();
+        assert!(!again.iter().any(|t| t == "associations"), "{again:?}");
+        store.close().await;
+    }
+}
