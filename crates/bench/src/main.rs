@@ -18,6 +18,7 @@ mod pg;
 mod report;
 mod run;
 mod scenarios;
+mod second;
 mod server;
 mod tables;
 
@@ -269,6 +270,18 @@ async fn measure(
     let load_before = report::loadavg();
     note!("HTTP ceiling");
     let http = run::http_ceiling(cfg).await?;
+    let flood = if mode == "all" && !o.no_sqlite {
+        note!("connection flood");
+        match second::flood(cfg).await {
+            Ok(f) => Some(f),
+            Err(e) => {
+                note!("flood: stopped: {e:#}");
+                None
+            }
+        }
+    } else {
+        None
+    };
     note!("SQLite ceiling");
     let (dir, n, batch, dur) = (
         cfg.tmp.clone(),
@@ -320,5 +333,6 @@ async fn measure(
         high,
         small: cfg.small,
         load,
+        flood,
     })
 }

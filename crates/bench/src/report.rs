@@ -20,6 +20,8 @@ pub struct Report {
     pub small: u64,
     /// 1-minute load average before and after the run.
     pub load: (String, String),
+    /// The connection flood (`all` mode on SQLite).
+    pub flood: Option<crate::second::Flood>,
 }
 
 /// Text after this line in an existing report is hand-written and kept when it is regenerated.
@@ -159,6 +161,17 @@ impl Report {
             .map(|b| (b.name.clone(), b.overhead.as_slice()))
             .collect();
         crate::overhead::table(&pairs, &mut out);
+        out.push_str("\n## Second load generator\n\n");
+        let both: Vec<(String, &[crate::second::BothRow])> = self
+            .backends
+            .iter()
+            .map(|b| (b.name.clone(), b.both.as_slice()))
+            .collect();
+        crate::second::both_table(&self.http.both, &both, self.high, &mut out);
+        if let Some(f) = &self.flood {
+            out.push_str("\n## Memory under a connection flood\n\n");
+            f.table(&mut out);
+        }
         out.push('\n');
         out.push_str(KEEP_MARKER);
         out.push('\n');

@@ -35,6 +35,8 @@ pub struct HttpCeiling {
     pub echo: BTreeMap<usize, Stats>,
     pub startup: Duration,
     pub idle_rss: u64,
+    /// The fixed GET by both load generators (`second`).
+    pub both: Vec<crate::second::BothRow>,
 }
 
 impl HttpCeiling {
@@ -81,6 +83,8 @@ pub struct BackendResult {
     pub failure: Option<String>,
     /// What each switchable feature costs R1 (`overhead`).
     pub overhead: Vec<crate::overhead::PairResult>,
+    /// Reads by both load generators (`second`).
+    pub both: Vec<crate::second::BothRow>,
 }
 
 impl BackendResult {
@@ -143,6 +147,9 @@ pub async fn http_ceiling(cfg: &Config) -> anyhow::Result<HttpCeiling> {
             load::run(addr, c, cfg.warmup, cfg.duration, echo, |s| s == 200).await,
         );
     }
+    let high = *cfg.concurrency.iter().max().unwrap_or(&32);
+    let get = vec![("axum GET", "/static".to_string())];
+    out.both = crate::second::both(cfg, addr, get, high).await;
     server.stop()?;
     Ok(out)
 }
@@ -302,6 +309,8 @@ pub async fn backend(
         out.scenarios.push(res);
     }
     out.rss_load_max = sampler.finish();
+    let high = *cfg.concurrency.iter().max().unwrap_or(&32);
+    out.both = crate::second::both(cfg, addr, crate::second::reads(), high).await;
     out.stored = out.associations + (scenarios::r5_sent() - r5_before);
     server.stop()?;
     note!("{name}: scenarios done, assocd stopped");
