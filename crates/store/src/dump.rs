@@ -4,6 +4,7 @@
 //! so do the `outbox*` tables (change events and their deliveries: transient, kept only for the
 //! retention period, and tied to this database's own sequences).
 
+use crate::associations::Marks;
 use crate::{db_error, Backend, SqlStore};
 use assocd_core::dump::{
     DumpInfo, DumpSink, DumpSource, DumpStore, DumpTable, DumpValue, ImportSummary,
@@ -254,6 +255,57 @@ impl DumpStore for SqlStore {
             Backend::Postgres => "BEGIN",
         };
         let mut tx = self.write.begin_with(begin).await.map_err(db_error)?;
+        // SQLite: the whole import is one transaction; with the default 2 MiB page cache its
+        // dirty pages spill to the WAL over and over. The writer gets a large cache for the
+        // import (a short-lived command's connection) and its own size back afterwards.
+        let cache = if self.backend == Backend::Sqlite {
+            let was: i64 = sqlx::query_scalar("PRAGMA cache_size")
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db_error)?;
+            sqlx::Executor::execute(&mut *tx, "PRAGMA cache_size = -262144")
+                .await
+                .map_err(db_error)?;
+            Some(was)
+        } else {
+            None
+        };
+        let result = self.import_rows(tx, source, &info).await;
+        if let Some(was) = cache {
+            let restore = format!("PRAGMA cache_size = {was}");
+            sqlx::Executor::execute(&self.write, restore.as_str())
+                .await
+                .map_err(db_error)?;
+        }
+        let summary = result?;
+        if self.backend == Backend::Postgres {
+            // A bulk load is the case the planner's statistics miss most: gather them now
+            // rather than at the server's next look (`analyze`).
+            // A connection of its own, outside the pool: the pool's run with the statement
+            // timeout meant for requests.
+            let mut conn = self.write.acquire().await.map_err(db_error)?.detach();
+            sqlx::Executor::execute(&mut conn, "SET statement_timeout = 0")
+                .await
+                .map_err(db_error)?;
+            for t in info.tables.iter().filter(|t| t.rows > 0) {
+                let sql = format!("ANALYZE {}", quote(&t.name));
+                sqlx::Executor::execute(&mut conn, sql.as_str())
+                    .await
+                    .map_err(db_error)?;
+            }
+        }
+        Ok(summary)
+    }
+}
+
+impl SqlStore {
+    /// The rows of an import, inserted and committed in `tx`.
+    async fn import_rows(
+        &self,
+        mut tx: sqlx::Transaction<'static, Any>,
+        source: &mut dyn DumpSource,
+        info: &assocd_core::dump::DumpInfo,
+    ) -> Result<ImportSummary> {
         let catalog = catalog(&mut tx, self.backend).await.map_err(db_error)?;
         let mut targets = Vec::with_capacity(info.tables.len());
         for t in &info.tables {
@@ -293,14 +345,14 @@ impl DumpStore for SqlStore {
             seen[index] += 1;
             if batch.table != Some(index) || batch.rows.len() >= batch_rows(table.columns.len()) {
                 batch
-                    .flush(&mut tx, self.backend, &info, &targets, &mut summary)
+                    .flush(&mut tx, self.backend, info, &targets, &mut summary)
                     .await?;
                 batch.table = Some(index);
             }
             batch.rows.push(values);
         }
         batch
-            .flush(&mut tx, self.backend, &info, &targets, &mut summary)
+            .flush(&mut tx, self.backend, info, &targets, &mut summary)
             .await?;
         for (t, n) in info.tables.iter().zip(&seen) {
             if t.rows != *n {
@@ -311,22 +363,6 @@ impl DumpStore for SqlStore {
             }
         }
         tx.commit().await.map_err(db_error)?;
-        if self.backend == Backend::Postgres {
-            // A bulk load is the case the planner's statistics miss most: gather them now
-            // rather than at the server's next look (`analyze`).
-            // A connection of its own, outside the pool: the pool's run with the statement
-            // timeout meant for requests.
-            let mut conn = self.write.acquire().await.map_err(db_error)?.detach();
-            sqlx::Executor::execute(&mut conn, "SET statement_timeout = 0")
-                .await
-                .map_err(db_error)?;
-            for t in info.tables.iter().filter(|t| t.rows > 0) {
-                let sql = format!("ANALYZE {}", quote(&t.name));
-                sqlx::Executor::execute(&mut conn, sql.as_str())
-                    .await
-                    .map_err(db_error)?;
-            }
-        }
         Ok(summary)
     }
 }
@@ -358,14 +394,14 @@ impl Batch {
         let table = &info.tables[index];
         let kinds = &targets[index];
         let n = table.columns.len();
+        // `?` on SQLite: sqlx-sqlite looks a numbered `$k` up by name for every bind, which
+        // made a statement of 900 binds quadratic (crate::associations::Marks).
+        let mut marks = Marks::new(backend);
         let tuples: Vec<String> = (0..self.rows.len())
-            .map(|r| {
+            .map(|_| {
                 format!(
                     "({})",
-                    (1..=n)
-                        .map(|c| format!("${}", r * n + c))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    (0..n).map(|_| marks.next()).collect::<Vec<_>>().join(", ")
                 )
             })
             .collect();
