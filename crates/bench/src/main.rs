@@ -15,6 +15,7 @@ mod dataset;
 mod load;
 mod overhead;
 mod pg;
+mod pgceiling;
 mod report;
 mod run;
 mod scenarios;
@@ -301,6 +302,7 @@ async fn measure(
         let db = run::Database::Sqlite(cfg.tmp.join("assocd.sqlite"));
         backends.push(backend(cfg, "SQLite", &db).await);
     }
+    let mut pg_ceiling = None;
     let pg_url = if o.no_postgres {
         None
     } else {
@@ -313,7 +315,23 @@ async fn measure(
             pg::redact(&url)
         );
         let db_url = pg::create(&url, &name).await?;
-        backends.push(backend(cfg, "PostgreSQL", &run::Database::Postgres { url: db_url }).await);
+        let result = backend(
+            cfg,
+            "PostgreSQL",
+            &run::Database::Postgres {
+                url: db_url.clone(),
+            },
+        )
+        .await;
+        if result.associations > 0 {
+            note!("PostgreSQL ceilings (select and insert loops through sqlx)");
+            match pgceiling::run(&db_url, result.associations, &cfg.concurrency, cfg.duration).await
+            {
+                Ok(c) => pg_ceiling = Some(c),
+                Err(e) => note!("PostgreSQL ceilings: stopped: {e:#}"),
+            }
+        }
+        backends.push(result);
         if let Err(e) = pg::drop_db(&url, &name).await {
             note!("could not drop database {name}: {e}");
         }
@@ -334,5 +352,6 @@ async fn measure(
         small: cfg.small,
         load,
         flood,
+        pg_ceiling,
     })
 }

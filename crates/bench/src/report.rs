@@ -22,6 +22,8 @@ pub struct Report {
     pub load: (String, String),
     /// The connection flood (`all` mode on SQLite).
     pub flood: Option<crate::second::Flood>,
+    /// PostgreSQL's own select and insert loops (`pgceiling`).
+    pub pg_ceiling: Option<crate::pgceiling::PgCeiling>,
 }
 
 /// Text after this line in an existing report is hand-written and kept when it is regenerated.
@@ -161,6 +163,10 @@ impl Report {
             .map(|b| (b.name.clone(), b.overhead.as_slice()))
             .collect();
         crate::overhead::table(&pairs, &mut out);
+        if let Some(c) = &self.pg_ceiling {
+            out.push_str("\n## PostgreSQL against PostgreSQL\n\n");
+            self.pg_table(c, &mut out);
+        }
         out.push_str("\n## Second load generator\n\n");
         let both: Vec<(String, &[crate::second::BothRow])> = self
             .backends

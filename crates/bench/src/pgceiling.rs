@@ -1,0 +1,194 @@
+//! PostgreSQL's own floor for assocd's PostgreSQL scenarios (issue 15): reads against a bare
+//! select loop of R1's shape through the same driver (sqlx) at the same concurrency, with
+//! assocd's pool size; writes against a bare insert loop of R5's rows (200 per transaction,
+//! as 100 associations make) on the same database. Run on the bench's PostgreSQL database
+//! after assocd's pass, so the table holds the same rows.
+
+use crate::dataset;
+use crate::load::mix;
+use sqlx::postgres::PgPoolOptions;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// assocd's default pool size on PostgreSQL (`ConnectOptions::max_connections`).
+const POOL: u32 = 8;
+
+/// The R1 page query's shape: one record's first 10 associations of one type.
+const SELECT: &str = "SELECT to_id, category, type_id FROM associations
+     WHERE portal_id = $1 AND from_type = '0-1' AND from_id = $2 AND to_type = '0-2' AND to_id > 0
+     ORDER BY to_id LIMIT 10";
+
+#[derive(Debug, Clone, Default)]
+pub struct PgCeiling {
+    /// Selects per second by concurrency.
+    pub selects: BTreeMap<usize, f64>,
+    /// Rows inserted per second, 200 rows per transaction, one client.
+    pub insert_rows_per_s: f64,
+    pub rows_per_tx: u64,
+}
+
+/// Measures both loops on `url` (assocd's loaded database) for `duration` each.
+pub async fn run(
+    url: &str,
+    associations: u64,
+    concurrency: &[usize],
+    duration: Duration,
+) -> anyhow::Result<PgCeiling> {
+    let pool = PgPoolOptions::new()
+        .max_connections(POOL)
+        // As assocd's pool: no ping before every acquire.
+        .test_before_acquire(false)
+        .connect(url)
+        .await?;
+    let mut out = PgCeiling {
+        rows_per_tx: crate::scenarios::BATCH * 2,
+        ..Default::default()
+    };
+    let contacts = dataset::contacts_of(associations).max(1);
+    for &c in concurrency {
+        let done = Arc::new(AtomicU64::new(0));
+        let t0 = Instant::now();
+        let end = t0 + duration;
+        let mut tasks = Vec::new();
+        for w in 0..c {
+            let (pool, done) = (pool.clone(), done.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut n = w as u64 * 1_000_003;
+                while Instant::now() < end {
+                    let contact = (1 + mix(n) % contacts) as i64;
+                    let rows: Vec<(i64, String, i64)> = sqlx::query_as(SELECT)
+                        .bind(dataset::PORTAL)
+                        .bind(contact)
+                        .fetch_all(&pool)
+                        .await?;
+                    std::hint::black_box(rows);
+                    done.fetch_add(1, Ordering::Relaxed);
+                    n += 1;
+                }
+                anyhow::Ok(())
+            }));
+        }
+        for t in tasks {
+            t.await??;
+        }
+        let rate = done.load(Ordering::Relaxed) as f64 / t0.elapsed().as_secs_f64();
+        note!("PostgreSQL select loop c={c}: {rate:.0} selects/s");
+        out.selects.insert(c, rate);
+    }
+
+    // New records far beyond the preload and R5's, removed afterwards.
+    let first = dataset::R5_FIRST_ASSOCIATION + 700_000_000;
+    let mut next = first;
+    let per_tx = crate::scenarios::BATCH;
+    let t0 = Instant::now();
+    let mut rows = 0u64;
+    while t0.elapsed() < duration {
+        let mut q = sqlx::QueryBuilder::new(
+            "INSERT INTO associations (portal_id, from_type, from_id, to_type, to_id, category, type_id) ",
+        );
+        q.push_values(next..next + per_tx, |mut b, k| {
+            let (contact, company) = dataset::pair_of(k);
+            b.push_bind(dataset::PORTAL)
+                .push_bind("0-1")
+                .push_bind(contact)
+                .push_bind("0-2")
+                .push_bind(company)
+                .push_bind("HUBSPOT_DEFINED")
+                .push_bind(279i64);
+        });
+        q.push(" ON CONFLICT DO NOTHING");
+        let mut inverse = sqlx::QueryBuilder::new(
+            "INSERT INTO associations (portal_id, from_type, from_id, to_type, to_id, category, type_id) ",
+        );
+        inverse.push_values(next..next + per_tx, |mut b, k| {
+            let (contact, company) = dataset::pair_of(k);
+            b.push_bind(dataset::PORTAL)
+                .push_bind("0-2")
+                .push_bind(company)
+                .push_bind("0-1")
+                .push_bind(contact)
+                .push_bind("HUBSPOT_DEFINED")
+                .push_bind(280i64);
+        });
+        inverse.push(" ON CONFLICT DO NOTHING");
+        let mut tx = pool.begin().await?;
+        q.build().execute(&mut *tx).await?;
+        inverse.build().execute(&mut *tx).await?;
+        tx.commit().await?;
+        next += per_tx;
+        rows += per_tx * 2;
+    }
+    out.insert_rows_per_s = rows as f64 / t0.elapsed().as_secs_f64();
+    note!(
+        "PostgreSQL insert loop: {:.0} rows/s",
+        out.insert_rows_per_s
+    );
+    // The rows stay: the bench drops this database next.
+    pool.close().await;
+    Ok(out)
+}
+
+impl crate::report::Report {
+    /// assocd's PostgreSQL scenarios beside PostgreSQL's own loops of the same shape.
+    pub(crate) fn pg_table(&self, c: &PgCeiling, out: &mut String) {
+        use crate::report::int;
+        use std::fmt::Write;
+        let Some(b) = self.backends.iter().find(|b| b.name == "PostgreSQL") else {
+            return;
+        };
+        let _ = writeln!(
+            out,
+            "Reads against a bare select loop of R1's page query (10 rows by primary-key range) through sqlx with \
+             assocd's pool of {POOL} connections (no ping per acquire, as assocd), at the same concurrency; S1 (one labels \
+             query per request) is set against the same loop, and R6 against 100 of its selects per request (the rows it returns). \
+             Writes against a bare insert loop of R5's rows ({} per transaction in two multi-row INSERTs, one client). \
+             Same database, same run, after assocd's pass.\n",
+            c.rows_per_tx
+        );
+        out.push_str(
+            "| Scenario | c | assocd | PostgreSQL loop | ratio |\n|---|---:|---:|---:|---:|\n",
+        );
+        for (id, per) in [
+            ("R1", 1.0),
+            ("S1", 1.0),
+            ("R6", crate::scenarios::BATCH as f64),
+        ] {
+            let Some(sc) = b.scenario(id) else { continue };
+            for r in &sc.runs {
+                let Some(&sel) = c.selects.get(&r.concurrency) else {
+                    continue;
+                };
+                let _ = writeln!(
+                    out,
+                    "| {id} {} | {} | {} req/s{} | {} selects/s | {:.0}% |",
+                    sc.title,
+                    r.concurrency,
+                    int(r.rps()),
+                    if per > 1.0 {
+                        format!(" = {} selects/s", int(r.rps() * per))
+                    } else {
+                        String::new()
+                    },
+                    int(sel),
+                    100.0 * r.rps() * per / sel.max(1e-9)
+                );
+            }
+        }
+        if let Some(sc) = b.scenario("R5") {
+            for r in &sc.runs {
+                let rows = r.rps() * sc.rows_per_request as f64;
+                let _ = writeln!(
+                    out,
+                    "| R5 {} | {} | {} rows/s | {} rows/s | {:.0}% |",
+                    sc.title,
+                    r.concurrency,
+                    int(rows),
+                    int(c.insert_rows_per_s),
+                    100.0 * rows / c.insert_rows_per_s.max(1e-9)
+                );
+            }
+        }
+    }
+}
