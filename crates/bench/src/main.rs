@@ -22,6 +22,7 @@ mod scenarios;
 mod second;
 mod server;
 mod tables;
+mod webhooks;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -44,6 +45,9 @@ enum Mode {
     All(Opts),
     /// A quick pass of every scenario (0.5 s per concurrency, a small dataset); fails on errors.
     Smoke(Opts),
+    /// Only R5 with webhook subscriptions off and on, and the deliveries, on fresh databases
+    /// (prints the table; writes nothing unless --out).
+    Webhooks(Opts),
     /// Load one URL with GET, print req/s and latency (for checking the load generator).
     Load {
         /// `http://HOST:PORT/PATH`.
@@ -127,6 +131,7 @@ fn main() -> std::process::ExitCode {
         } => load_url(&url, concurrency, duration, &token),
         Mode::All(o) => bench("all", o),
         Mode::Smoke(o) => bench("smoke", o),
+        Mode::Webhooks(o) => webhooks_only(o),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -247,6 +252,71 @@ fn bench(mode: &'static str, o: Opts) -> anyhow::Result<()> {
     }
     if smoke && errors > 0 {
         anyhow::bail!("{errors} unexpected answers during the smoke pass (see the table)");
+    }
+    Ok(())
+}
+
+/// `webhooks`: the webhooks measurement alone, on a fresh SQLite file and a fresh PostgreSQL
+/// database (when one answers).
+fn webhooks_only(o: Opts) -> anyhow::Result<()> {
+    let duration = Duration::from_secs_f64(o.duration.unwrap_or(5.0));
+    let assocd = match o.assocd.clone() {
+        Some(p) => p,
+        None => server::assocd_binary(&repo_root())?,
+    };
+    let tmp = tempfile::Builder::new().prefix("assocd-bench.").tempdir()?;
+    let cfg = run::Config {
+        duration,
+        warmup: (duration / 10).min(Duration::from_millis(500)),
+        concurrency: o.concurrency.clone(),
+        associations: 0,
+        small: 0,
+        preload_batch: 1,
+        preload_concurrency: 1,
+        idle_wait: Duration::ZERO,
+        assocd,
+        tmp: tmp.path().to_path_buf(),
+        token: Arc::from("bench-token-0123456789abcdef"),
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let text = rt.block_on(async {
+        let mut results = Vec::new();
+        if !o.no_sqlite {
+            let db = run::Database::Sqlite(cfg.tmp.join("assocd.sqlite"));
+            results.push((
+                "SQLite".to_string(),
+                webhooks::measure(&cfg, "SQLite", &db).await?,
+            ));
+        }
+        let pg_url = if o.no_postgres {
+            None
+        } else {
+            pg::find(o.postgres.clone()).await
+        };
+        if let Some(url) = pg_url {
+            let name = format!("assocd_bench_{}", std::process::id());
+            let db_url = pg::create(&url, &name).await?;
+            let db = run::Database::Postgres { url: db_url };
+            let r = webhooks::measure(&cfg, "PostgreSQL", &db).await;
+            if let Err(e) = pg::drop_db(&url, &name).await {
+                note!("could not drop database {name}: {e}");
+            }
+            results.push(("PostgreSQL".to_string(), r?));
+        }
+        let rows: Vec<(String, Option<&webhooks::WebhookResult>)> =
+            results.iter().map(|(n, r)| (n.clone(), Some(r))).collect();
+        let mut text = String::new();
+        webhooks::table(&rows, &mut text);
+        anyhow::Ok(text)
+    })?;
+    if o.keep {
+        note!("kept {}", tmp.keep().display());
+    }
+    println!("{text}");
+    if let Some(p) = &o.out {
+        std::fs::write(p, &text)?;
     }
     Ok(())
 }

@@ -178,6 +178,13 @@ impl Report {
             out.push_str("\n## Memory under a connection flood\n\n");
             f.table(&mut out);
         }
+        out.push_str("\n## Webhooks\n\nR5 at the highest concurrency on one server whose app subscribes to both sides of every association change (`contact.` and `company.associationChange`), with the subscriptions paused (off) and active (on), alternating twice; every event is delivered to a receiver in the bench process. The change events are written in the write's transaction either way. Events delivered per second: from the start of an \"on\" run's load to its last event's arrival; delay: `occurredAt` (the commit) to arrival at the receiver, the larger of the two runs' quantiles.\n\n");
+        let hooks: Vec<(String, Option<&crate::webhooks::WebhookResult>)> = self
+            .backends
+            .iter()
+            .map(|b| (b.name.clone(), b.webhooks.as_ref()))
+            .collect();
+        crate::webhooks::table(&hooks, &mut out);
         out.push('\n');
         out.push_str(KEEP_MARKER);
         out.push('\n');

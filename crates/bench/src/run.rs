@@ -85,6 +85,8 @@ pub struct BackendResult {
     pub overhead: Vec<crate::overhead::PairResult>,
     /// Reads by both load generators (`second`).
     pub both: Vec<crate::second::BothRow>,
+    /// R5 with webhook subscriptions off and on, and the deliveries (`webhooks`).
+    pub webhooks: Option<crate::webhooks::WebhookResult>,
 }
 
 impl BackendResult {
@@ -317,6 +319,7 @@ pub async fn backend(
     if out.associations > 0 {
         out.overhead = crate::overhead::measure(cfg, name, db, out.associations).await?;
     }
+    out.webhooks = Some(crate::webhooks::measure(cfg, name, db).await?);
 
     let (bytes, note) = match db {
         Database::Sqlite(p) => (
