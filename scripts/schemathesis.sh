@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Property-based conformance: Schemathesis generates requests from each of HubSpot's association
-# documents (../shared/hubspot-openapi/associations-*.json) and from assocd's own /openapi.json,
+# documents (../shared/hubspot-openapi/associations-*.json), from the webhooks management document
+# (webhooks-v3.json, authenticated by an app's developer key) and from assocd's own /openapi.json,
 # sends them to a real assocd and checks every answer against the same document
 # (not_a_server_error, status_code_conformance, content_type_conformance,
 # response_schema_conformance). Fixed seed, bounded cases per operation; the deviations assocd

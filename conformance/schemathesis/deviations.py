@@ -14,6 +14,7 @@ from dataclasses import dataclass
 KINDS = {
     "null": lambda v: v is None,
     "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "string": lambda v: isinstance(v, str),
 }
 
 
@@ -34,12 +35,17 @@ class FieldKind:
     kind: str
     declared: str
     compat: str
+    #: Only operations whose path starts with this (every operation when empty).
+    paths: str = ""
 
     def describe(self) -> str:
         return f"`{self.field}` {self.kind} where the document says {self.declared}"
 
+    def applies_to(self, template: str) -> bool:
+        return template.startswith(self.paths)
+
     def matches(self, failure, case, response) -> bool:
-        if not _is_schema_error(failure):
+        if not _is_schema_error(failure) or not self.applies_to(case.operation.path):
             return False
         path = list(failure.instance_path)
         schema_path = list(failure.schema_path)
@@ -110,6 +116,10 @@ RULES = [
     # type them as strings.
     FieldKind("toObjectId", "integer", "string", "Associations between records (Ids, §14.8)"),
     FieldKind("fromObjectId", "integer", "string", "Associations between records (Ids, §14.8)"),
+    # batch/update's 207 names the error's subCategory as a string, as the webhooks-v3
+    # document's own example does; its StandardError schema types subCategory as an object.
+    FieldKind("subCategory", "string", "object", "Apps and the webhooks management API (batch/update)",
+              paths="/webhooks/"),
     # Purge on the seed's path answers 200 with the batch body (the seed's reference page);
     # the schema-v4 document says 204.
     StatusBody(

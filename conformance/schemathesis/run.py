@@ -3,7 +3,8 @@
 
 Starts assocd on a free port (fresh SQLite file unless ASSOCD_TEST_DATABASE_URL is set),
 creates a fixture of real data through the API (labels, limits, associations between records),
-then runs `st run` once per association document of ../shared/hubspot-openapi/ and once against
+then runs `st run` once per association document of ../shared/hubspot-openapi/, once from the
+webhooks management document (webhooks-v3.json: the app's developer key as `hapikey`) and once against
 assocd's own /openapi.json (no exclusions there), with a fixed seed and a bounded number of
 cases per operation. Prints the figures of each run and a closing line
 `schemathesis: N passed, M failed` counting documents.
@@ -174,7 +175,7 @@ def main() -> int:
     st = Path(sys.executable).parent / "st"
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
-    docs = sorted(DOCS.glob("associations-*.json"))
+    docs = sorted(DOCS.glob("associations-*.json")) + [DOCS / "webhooks-v3.json"]
     targets = [(d.name, d) for d in docs] + [("assocd /openapi.json", None)]
     if args.only:
         targets = [t for t in targets if args.only in t[0]]
