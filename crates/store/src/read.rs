@@ -71,6 +71,11 @@ pub(crate) struct SqliteReaders {
     idle: Mutex<Vec<rusqlite::Connection>>,
     /// Connections open (idle or in use), for the pool metrics.
     open: AtomicUsize,
+    /// Long reads moved off the runtime run at most one per core: more would only take
+    /// turns on the same cores, each holding a connection (and its mapping of the file)
+    /// open. Without the bound, tokio's blocking pool ran 16 at once under an R6 load and
+    /// the process's resident size rose with every connection's mapped pages.
+    off_runtime: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl SqliteReaders {
@@ -80,6 +85,9 @@ impl SqliteReaders {
             busy_ms,
             idle: Mutex::new(Vec::new()),
             open: AtomicUsize::new(0),
+            off_runtime: std::sync::Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            )),
         }
     }
 
@@ -279,7 +287,19 @@ impl SqlStore {
         read: impl FnOnce(&SqliteReaders) -> Result<R, Error> + Send + 'static,
     ) -> Option<Result<R, Error>> {
         let readers = std::sync::Arc::clone(self.sqlite_readers.as_ref()?);
-        let done = tokio::task::spawn_blocking(move || read(&readers)).await;
+        // The turn moves into the read, so a caller that goes away frees it only when the
+        // read has finished.
+        let turn = std::sync::Arc::clone(&readers.off_runtime)
+            .acquire_owned()
+            .await;
+        let Ok(turn) = turn else {
+            return Some(Err(Error::internal("read queue closed")));
+        };
+        let done = tokio::task::spawn_blocking(move || {
+            let _turn = turn;
+            read(&readers)
+        })
+        .await;
         Some(done.unwrap_or_else(|_| Err(Error::internal("read task failed"))))
     }
 }

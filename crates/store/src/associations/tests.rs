@@ -283,3 +283,29 @@ async fn concurrent_batches_commit_in_groups_each_with_its_own_answer() {
         "a batch refused whole writes nothing"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_reads_off_the_runtime_hold_at_most_a_connection_per_core() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = std::sync::Arc::new(store(&dir).await);
+    fill(&s, 50_000).await;
+    let p = pair("contacts", "companies");
+    let inputs: Vec<(i64, Option<i64>)> = (1..=1000).map(|i| (i, None)).collect();
+    let reads: Vec<_> = (0..32)
+        .map(|_| {
+            let (s, p, inputs) = (std::sync::Arc::clone(&s), p.clone(), inputs.clone());
+            tokio::spawn(async move { s.read_associations(9, &p, &inputs, 100).await })
+        })
+        .collect();
+    for r in reads {
+        let pages = r.await.unwrap().expect("batch read");
+        assert_eq!(pages.len(), 1000);
+        assert_eq!(pages[0].results.len(), 49, "record 1 has ids 50..=98");
+    }
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let (open, _) = s.sqlite_readers.as_ref().unwrap().counts();
+    assert!(
+        open <= cores,
+        "{open} read connections open after 32 concurrent batch reads, cores {cores}"
+    );
+}
