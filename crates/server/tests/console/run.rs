@@ -46,8 +46,17 @@ impl Run {
         }
     }
 
+    /// The element's text. A page that refreshes itself (the journal does) can swap the element
+    /// out between finding it and reading it; then it is found again.
     pub async fn text(&self, css: &str) -> String {
-        self.find(css).await.text().await.expect("text")
+        let mut tries = 0;
+        loop {
+            match self.find(css).await.text().await {
+                Ok(text) => return text,
+                Err(e) if tries < 10 && is_stale(&e) => tries += 1,
+                Err(e) => panic!("text of {css}: {e}"),
+            }
+        }
     }
 
     pub async fn count(&self, css: &str) -> usize {
@@ -58,7 +67,14 @@ impl Run {
     }
 
     pub async fn click(&self, css: &str) {
-        self.find(css).await.click().await.expect("click");
+        let mut tries = 0;
+        loop {
+            match self.find(css).await.click().await {
+                Ok(_) => return,
+                Err(e) if tries < 10 && is_stale(&e) => tries += 1,
+                Err(e) => panic!("click on {css}: {e}"),
+            }
+        }
     }
 
     pub async fn fill(&self, css: &str, value: &str) {
@@ -171,4 +187,9 @@ impl Run {
             tokio::time::sleep(Duration::from_millis(150)).await;
         }
     }
+}
+
+fn is_stale(e: &fantoccini::error::CmdError) -> bool {
+    matches!(e, fantoccini::error::CmdError::Standard(w)
+        if w.error == fantoccini::error::ErrorStatus::StaleElementReference)
 }
