@@ -85,33 +85,19 @@ fn log(res: &Response, id: &str, method: &str, path: &str, started: Instant) {
     }
 }
 
-/// The line as a `tracing` event.
+/// The line as a `tracing` event (a request without a portal leaves the field out).
 fn event(l: &AccessLine<'_>) {
-    match l.portal {
-        Some(portal) => tracing::info!(
-            target: TARGET,
-            correlation_id = %l.correlation_id,
-            portal,
-            operation = %l.operation,
-            family = %l.family,
-            method = %l.method,
-            path = %l.path,
-            status = l.status,
-            duration_ms = l.duration_ms,
-            response_bytes = l.response_bytes,
-            "request"
-        ),
-        None => tracing::info!(
-            target: TARGET,
-            correlation_id = %l.correlation_id,
-            operation = %l.operation,
-            family = %l.family,
-            method = %l.method,
-            path = %l.path,
-            status = l.status,
-            duration_ms = l.duration_ms,
-            response_bytes = l.response_bytes,
-            "request"
-        ),
-    }
+    tracing::info!(
+        target: TARGET,
+        correlation_id = %l.correlation_id,
+        portal = l.portal,
+        operation = %l.operation,
+        family = %l.family,
+        method = %l.method,
+        path = %l.path,
+        status = l.status,
+        duration_ms = l.duration_ms,
+        response_bytes = l.response_bytes,
+        "request"
+    );
 }

@@ -50,23 +50,6 @@ fn response(s: WebhookSettings) -> Response {
     )
 }
 
-fn field_error(field: &str, message: String) -> ApiError {
-    let mut e = ApiError::invalid(message.clone());
-    if let ApiError::Invalid {
-        context, details, ..
-    } = &mut e
-    {
-        context.insert("field".into(), vec![field.to_string()]);
-        details.push(crate::error::ErrorDetail {
-            message,
-            in_: Some(field.to_string()),
-            code: Some("INVALID_FIELD".into()),
-            context: Default::default(),
-        });
-    }
-    e
-}
-
 fn no_settings(app_id: AppId) -> ApiError {
     assocd_core::Error::not_found(format!("No webhook settings exist for app {app_id}"))
         .with("appId", [app_id.to_string()])
@@ -93,9 +76,10 @@ pub(super) async fn configure(
 ) -> Result<Response, ApiError> {
     let app_id = authorize(&state, query, params.get(0)).await?;
     let req: ChangeRequest = parse(&body)?;
-    check_target_url(&req.target_url).map_err(|m| field_error("targetUrl", m))?;
+    check_target_url(&req.target_url).map_err(|m| super::field_error("targetUrl", m))?;
     let max = req.throttling.max_concurrent_requests;
-    check_max_concurrent(max).map_err(|m| field_error("throttling.maxConcurrentRequests", m))?;
+    check_max_concurrent(max)
+        .map_err(|m| super::field_error("throttling.maxConcurrentRequests", m))?;
     let stored = state
         .store
         .put_webhook_settings(app_id, &req.target_url, max)

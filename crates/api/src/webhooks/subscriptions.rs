@@ -2,7 +2,7 @@
 
 use super::{authorize, int32_param, iso, KeyQuery};
 use crate::declared::Declared;
-use crate::error::{ApiError, ErrorDetail};
+use crate::error::ApiError;
 use crate::extract::{Params, RawBody};
 use crate::wire::{json, no_content, now, parse, parse_batch, BatchResponse, StandardError};
 use crate::AppState;
@@ -72,23 +72,6 @@ struct BatchUpdateInput {
     active: bool,
 }
 
-fn field_error((field, message): (&'static str, String)) -> ApiError {
-    let mut e = ApiError::invalid(message.clone());
-    if let ApiError::Invalid {
-        context, details, ..
-    } = &mut e
-    {
-        context.insert("field".into(), vec![field.to_string()]);
-        details.push(ErrorDetail {
-            message,
-            in_: Some(field.to_string()),
-            code: Some("INVALID_FIELD".into()),
-            context: Default::default(),
-        });
-    }
-    e
-}
-
 fn not_found(id: SubscriptionId) -> ApiError {
     assocd_core::Error::not_found(format!("No subscription with id {id} exists for this app"))
         .with("subscriptionId", [id.to_string()])
@@ -136,7 +119,7 @@ pub(super) async fn create(
         req.property_name.as_deref(),
         req.active.unwrap_or(true),
     )
-    .map_err(field_error)?;
+    .map_err(|(field, message)| super::field_error(field, message))?;
     let created = state.store.create_subscription(app_id, &new).await?;
     Ok(json(
         StatusCode::CREATED,

@@ -120,20 +120,32 @@ pub async fn read_answer(r: reqwest::Response) -> Answer {
     }
 }
 
+/// Redeems `code` at `/oauth/v1/token` with the app's credentials: the answer as it is.
+pub async fn redeem(app: &TestApp, code: &str) -> Answer {
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", REDIRECT),
+        ("client_id", CLIENT_ID),
+        ("client_secret", CLIENT_SECRET),
+    ];
+    token(app, "v1", &form).await
+}
+
+/// Trades `refresh` for a new access token at `/oauth/{version}/token`.
+pub async fn refresh_with(app: &TestApp, version: &str, refresh: &str) -> Answer {
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh),
+        ("client_id", CLIENT_ID),
+        ("client_secret", CLIENT_SECRET),
+    ];
+    token(app, version, &form).await
+}
+
 /// Exchanges a code: `(access_token, refresh_token, body)`.
 pub async fn exchange(app: &TestApp, code: &str) -> (String, String, Value) {
-    let a = token(
-        app,
-        "v1",
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", REDIRECT),
-            ("client_id", CLIENT_ID),
-            ("client_secret", CLIENT_SECRET),
-        ],
-    )
-    .await;
+    let a = redeem(app, code).await;
     assert_eq!(a.status, 200, "{}", a.text);
     (
         a.body["access_token"].as_str().unwrap().to_string(),

@@ -80,17 +80,7 @@ async fn an_expired_token_gets_expired_authentication_and_refresh_recovers() {
     );
     let at = a.body["context"]["expire time"][0].as_str().unwrap();
     assert!(chrono::DateTime::parse_from_rfc3339(at).is_ok(), "{at}");
-    let fresh = token(
-        &app,
-        "v1",
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", &refresh),
-            ("client_id", CLIENT_ID),
-            ("client_secret", CLIENT_SECRET),
-        ],
-    )
-    .await;
+    let fresh = refresh_with(&app, "v1", &refresh).await;
     assert_eq!(fresh.status, 200, "{}", fresh.text);
     let access = fresh.body["access_token"].as_str().unwrap();
     assert_eq!(
@@ -117,17 +107,7 @@ async fn uninstalling_revokes_the_portals_tokens_only() {
     assert_eq!(a.status, 204, "{}", a.text);
     let a = app.call(Method::GET, LABELS, Some(&access), None).await;
     assert_eq!(a.assert_hubspot_error(401), "INVALID_AUTHENTICATION");
-    let a = token(
-        &app,
-        "v1",
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", &refresh),
-            ("client_id", CLIENT_ID),
-            ("client_secret", CLIENT_SECRET),
-        ],
-    )
-    .await;
+    let a = refresh_with(&app, "v1", &refresh).await;
     assert_oauth_error(
         &a,
         400,

@@ -65,18 +65,7 @@ async fn a_code_is_single_use() {
     oauth_app(&app, &[READ], &[]).await;
     let code = code_for(&app, PORTAL, READ).await;
     exchange(&app, &code).await;
-    let again = token(
-        &app,
-        "v1",
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("client_id", CLIENT_ID),
-            ("client_secret", CLIENT_SECRET),
-        ],
-    )
-    .await;
+    let again = redeem(&app, &code).await;
     assert_oauth_error(
         &again,
         400,
@@ -92,17 +81,7 @@ async fn refresh_mints_a_new_access_token_and_keeps_the_refresh_token() {
     oauth_app(&app, &[READ], &[]).await;
     let (first, refresh) = install(&app, PORTAL, READ).await;
     for version in ["v1", "v3", "2026-03", "2026-09"] {
-        let a = token(
-            &app,
-            version,
-            &[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", &refresh),
-                ("client_id", CLIENT_ID),
-                ("client_secret", CLIENT_SECRET),
-            ],
-        )
-        .await;
+        let a = refresh_with(&app, version, &refresh).await;
         assert_eq!(a.status, 200, "{version}: {}", a.text);
         assert_eq!(a.body["refresh_token"], refresh.as_str());
         let access = a.body["access_token"].as_str().unwrap();

@@ -162,18 +162,7 @@ async fn an_expired_code_is_refused() {
         )
         .await;
     assert_eq!(a.status, 200, "{}", a.text);
-    let a = token(
-        &app,
-        "v1",
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("client_id", CLIENT_ID),
-            ("client_secret", CLIENT_SECRET),
-        ],
-    )
-    .await;
+    let a = redeem(&app, &code).await;
     assert_oauth_error(
         &a,
         400,
