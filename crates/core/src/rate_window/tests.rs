@@ -1,4 +1,5 @@
 use super::*;
+use crate::rate_limit::Limits;
 
 const L: Limits = Limits {
     ten_secondly: 3,
