@@ -123,7 +123,8 @@ impl RateLimiter {
     ) -> Option<(Limits, Verdict)> {
         let limits = self.limits_for(portal, oauth)?;
         let now = system_ms();
-        let day = self.day();
+        // One clock reading for both windows unless the reported clock is frozen.
+        let day = self.clock.frozen().unwrap_or(now).div_euclid(DAY_MS);
         self.last_call_ms.store(now, Ordering::Relaxed);
         let verdict = self
             .windows

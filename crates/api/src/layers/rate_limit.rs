@@ -22,6 +22,7 @@ use assocd_core::store::Store;
 use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
+use std::cell::RefCell;
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
@@ -45,16 +46,36 @@ fn is_search(req: &Request) -> bool {
         .is_some_and(|m| m.operation == Some(Operation::Q1))
 }
 
+/// The two limits as header values, for the limits last seen on this thread: they only change
+/// with a portal's setting, so most calls clone them (a reference count) instead of formatting
+/// and allocating them again.
+fn limit_values(limits: Limits) -> (HeaderValue, Option<HeaderValue>) {
+    thread_local! {
+        static LAST: RefCell<Option<(Limits, HeaderValue, Option<HeaderValue>)>> =
+            const { RefCell::new(None) };
+    }
+    LAST.with_borrow_mut(|last| match last {
+        Some((l, max, daily)) if *l == limits => (max.clone(), daily.clone()),
+        _ => {
+            let max = HeaderValue::from(limits.ten_secondly);
+            let daily = limits.daily.map(HeaderValue::from);
+            *last = Some((limits, max.clone(), daily.clone()));
+            (max, daily)
+        }
+    })
+}
+
 /// Sets HubSpot's rate-limit headers: the interval, the ten-secondly maximum and what is left
 /// of it, and, when the portal has a daily cap (every tier but `oauth`), the daily ones.
 pub fn set_headers(res: &mut Response, limits: Limits, left: Remaining) {
+    let (max, daily) = limit_values(limits);
     let h = res.headers_mut();
     h.reserve(5);
     h.insert(INTERVAL.clone(), HeaderValue::from_static(INTERVAL_TEXT));
-    h.insert(MAX.clone(), HeaderValue::from(limits.ten_secondly));
+    h.insert(MAX.clone(), max);
     h.insert(REMAINING.clone(), HeaderValue::from(left.ten_secondly));
-    if let (Some(daily), Some(daily_left)) = (limits.daily, left.daily) {
-        h.insert(DAILY.clone(), HeaderValue::from(daily));
+    if let (Some(daily), Some(daily_left)) = (daily, left.daily) {
+        h.insert(DAILY.clone(), daily);
         h.insert(DAILY_REMAINING.clone(), HeaderValue::from(daily_left));
     }
 }
@@ -146,6 +167,51 @@ where
             let mut res = refuse(policy, portal);
             set_headers(&mut res, limits, left);
             Ok(res)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(res: &Response, name: &HeaderName) -> Option<String> {
+        res.headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_string())
+    }
+
+    #[test]
+    fn headers_follow_the_limits_of_each_call_not_the_last_cached_ones() {
+        let starter = Limits {
+            ten_secondly: 100,
+            daily: Some(250_000),
+        };
+        let oauth = Limits {
+            ten_secondly: 110,
+            daily: None,
+        };
+        let calls = [
+            (starter, Some(249_990)),
+            (starter, Some(249_989)),
+            (oauth, None),
+            (starter, Some(249_988)),
+        ];
+        for (limits, daily_left) in calls {
+            let mut res = Response::new(axum::body::Body::empty());
+            let left = Remaining {
+                ten_secondly: 7,
+                daily: daily_left,
+            };
+            set_headers(&mut res, limits, left);
+            assert_eq!(header(&res, &INTERVAL).as_deref(), Some("10000"));
+            assert_eq!(header(&res, &MAX), Some(limits.ten_secondly.to_string()));
+            assert_eq!(header(&res, &REMAINING).as_deref(), Some("7"));
+            assert_eq!(header(&res, &DAILY), limits.daily.map(|d| d.to_string()));
+            assert_eq!(
+                header(&res, &DAILY_REMAINING),
+                daily_left.map(|d| d.to_string())
+            );
         }
     }
 }
