@@ -204,7 +204,7 @@ impl BrowseStore for SqlStore {
                WHERE dispatch_round IS NULL AND portal_id BETWEEN $1 AND $2
             UNION ALL
               SELECT portal_id, size AS n FROM outbox_batches
-               WHERE state = 'PENDING' AND portal_id BETWEEN $1 AND $2) x
+               WHERE state IN ('PENDING', 'QUEUED') AND portal_id BETWEEN $1 AND $2) x
             GROUP BY portal_id ORDER BY portal_id";
         let rows = sqlx::query(sql)
             .bind(first)

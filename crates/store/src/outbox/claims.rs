@@ -10,11 +10,13 @@
 
 use super::dispatch::id_list;
 use super::feed::{event_from_row, EVENT_COLUMNS};
+use super::ranges::{self, Range, OPEN};
 use crate::{db_error, get_i64, get_str, Backend, SqlStore};
 use assocd_core::apps::AppId;
 use assocd_core::events::{ClaimedBatch, Claims};
 use assocd_core::store::Result;
 use assocd_core::{Error, PortalId};
+use sqlx::Row;
 use std::collections::HashMap;
 
 /// Due batches looked at per claim on SQLite.
@@ -58,7 +60,7 @@ async fn app_targets(
 async fn claim_sqlite(store: &SqlStore, now: i64, max: usize) -> Result<Vec<Picked>, sqlx::Error> {
     let due = sqlx::query(&format!(
         "SELECT batch_id, app_id, portal_id, attempt FROM outbox_batches
-         WHERE state = 'PENDING' AND next_at <= $1 ORDER BY next_at, batch_id LIMIT {SCAN}"
+         WHERE state IN {OPEN} AND next_at <= $1 ORDER BY next_at, batch_id LIMIT {SCAN}"
     ))
     .bind(now)
     .fetch_all(&store.read)
@@ -107,10 +109,10 @@ async fn claim_postgres(
     lease_ms: i64,
     max: usize,
 ) -> Result<Vec<Picked>, sqlx::Error> {
-    let apps: Vec<i64> = sqlx::query_scalar(
-        "SELECT DISTINCT app_id FROM outbox_batches WHERE state = 'PENDING' AND next_at <= $1
-           AND (lease_until IS NULL OR lease_until <= $1)",
-    )
+    let apps: Vec<i64> = sqlx::query_scalar(&format!(
+        "SELECT DISTINCT app_id FROM outbox_batches WHERE state IN {OPEN} AND next_at <= $1
+           AND (lease_until IS NULL OR lease_until <= $1)"
+    ))
     .bind(now)
     .fetch_all(&store.read)
     .await?;
@@ -130,25 +132,25 @@ async fn claim_postgres(
             tx.rollback().await?;
             continue;
         };
-        let live: i64 = sqlx::query_scalar(
+        let live: i64 = sqlx::query_scalar(&format!(
             "SELECT COUNT(*) FROM outbox_batches
-             WHERE app_id = $1 AND state = 'PENDING' AND lease_until > $2",
-        )
+             WHERE app_id = $1 AND state IN {OPEN} AND lease_until > $2"
+        ))
         .bind(app)
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
         let free = (cap - live).min((max - picked.len()) as i64);
         if free > 0 {
-            let rows = sqlx::query(
+            let rows = sqlx::query(&format!(
                 "UPDATE outbox_batches SET lease_owner = $1, lease_until = $2
                  WHERE batch_id IN (
                      SELECT batch_id FROM outbox_batches
-                     WHERE app_id = $3 AND state = 'PENDING' AND next_at <= $4
+                     WHERE app_id = $3 AND state IN {OPEN} AND next_at <= $4
                        AND (lease_until IS NULL OR lease_until <= $4)
                      ORDER BY next_at, batch_id LIMIT $5 FOR UPDATE SKIP LOCKED)
-                 RETURNING batch_id, portal_id, attempt",
-            )
+                 RETURNING batch_id, portal_id, attempt"
+            ))
             .bind(owner)
             .bind(now + lease_ms)
             .bind(app)
@@ -194,29 +196,47 @@ async fn load(store: &SqlStore, picked: Vec<Picked>) -> Result<Vec<ClaimedBatch>
     }
     let ids: Vec<i64> = batches.iter().map(|b| b.batch_id).collect();
     for chunk in ids.chunks(500) {
-        let sql = format!(
+        let list = id_list(1, chunk.len());
+        // Batches of earlier releases list their events one by one.
+        let legacy = format!(
             "SELECT m.batch_id, m.subscription_id, m.subscription_type, {EVENT_COLUMNS}
              FROM outbox_members m
              JOIN outbox_events e ON e.change_id = m.change_id AND e.idx = m.idx
              JOIN outbox_changes c ON c.change_id = m.change_id
-             WHERE m.batch_id IN {}
-             ORDER BY m.batch_id, m.change_id, m.idx, m.subscription_id",
-            id_list(1, chunk.len())
+             WHERE m.batch_id IN {list}"
         );
-        let mut q = sqlx::query(&sql);
-        for id in chunk {
-            q = q.bind(*id);
+        for (sql, ranged) in [(legacy, false), (ranges::events_sql(&list), true)] {
+            let mut q = sqlx::query(&sql);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for row in q.fetch_all(&store.read).await? {
+                let Some(i) = position.get(&get_i64(&row, "batch_id")?) else {
+                    continue;
+                };
+                let event = event_from_row(&row)?;
+                let (subscription_id, subscription_type) = if ranged {
+                    let range = Range::from_row(&row)?;
+                    let round: Option<i64> = row.try_get("dispatch_round")?;
+                    if !range.holds(&event, round) {
+                        continue;
+                    }
+                    (range.subscription_id, range.subscription_type)
+                } else {
+                    (
+                        get_i64(&row, "subscription_id")?,
+                        get_str(&row, "subscription_type")?,
+                    )
+                };
+                batches[*i]
+                    .items
+                    .push((event, subscription_id, subscription_type));
+            }
         }
-        for row in q.fetch_all(&store.read).await? {
-            let Some(i) = position.get(&get_i64(&row, "batch_id")?) else {
-                continue;
-            };
-            batches[*i].items.push((
-                event_from_row(&row)?,
-                get_i64(&row, "subscription_id")?,
-                get_str(&row, "subscription_type")?,
-            ));
-        }
+    }
+    for b in &mut batches {
+        b.items.sort_by_key(|(e, sub, _)| (e.event_id, *sub));
+        b.items.dedup_by_key(|(e, sub, _)| (e.event_id, *sub));
     }
     Ok(batches)
 }
@@ -241,9 +261,9 @@ pub(crate) async fn claim(
                 return Err(e);
             }
         };
-        let next_due: Option<i64> = sqlx::query_scalar(
-            "SELECT MIN(next_at) FROM outbox_batches WHERE state = 'PENDING' AND next_at > $1",
-        )
+        let next_due: Option<i64> = sqlx::query_scalar(&format!(
+            "SELECT MIN(next_at) FROM outbox_batches WHERE state IN {OPEN} AND next_at > $1"
+        ))
         .bind(now)
         .fetch_one(&store.read)
         .await?;

@@ -4,12 +4,13 @@
 
 use super::dispatch::id_list;
 use super::feed::{event_from_row, EVENT_COLUMNS};
+use super::ranges::{self, ranges_of, Range, OPEN, QUEUED, RANGE_COLUMNS};
 use crate::associations::Marks;
 use crate::{get_i64, get_opt_str, get_str, Backend};
 use assocd_core::apps::{is_delivered, AppId, SubscriptionId};
 use assocd_core::events::{split_event_id, AttemptResult, ChangeEvent, Outcome};
 use assocd_core::PortalId;
-use sqlx::AnyConnection;
+use sqlx::{AnyConnection, Row};
 use std::collections::{BTreeMap, HashMap};
 
 /// Events per webhook request: HubSpot sends at most 100.
@@ -24,8 +25,9 @@ struct Target {
     object_type_id: Option<String>,
 }
 
-/// `(change id, index, subscription id, subscription type)` of one event of a batch.
-type Member = (i64, i64, SubscriptionId, String);
+/// One event of a batch with the subscription it goes out for: `(change id, index,
+/// subscription id, subscription type, object type of an object.associationChange)`.
+type Member = (i64, i64, SubscriptionId, String, Option<String>);
 
 /// The delivering subscriptions of `portals`, per portal.
 async fn targets(
@@ -65,57 +67,49 @@ async fn targets(
     Ok(out)
 }
 
-/// Queues a delivery of `members` (at most `BATCH_SIZE`) due at `now`; returns its id.
+/// Queues a delivery of `size` events named by `ranges`, due at `now`; returns its id.
 async fn create_batch(
     conn: &mut AnyConnection,
     backend: Backend,
-    app_id: AppId,
-    portal: PortalId,
+    (app_id, portal): (AppId, PortalId),
     now: i64,
-    members: &[Member],
+    size: usize,
+    ranges: &[Range],
 ) -> Result<i64, sqlx::Error> {
-    let batch_id: i64 = sqlx::query_scalar(
+    let batch_id: i64 = sqlx::query_scalar(&format!(
         "INSERT INTO outbox_batches (app_id, portal_id, state, attempt, next_at, size, created_at,
              updated_at, history)
-         VALUES ($1, $2, 'PENDING', 0, $3, $4, $3, $3, '') RETURNING batch_id",
-    )
+         VALUES ($1, $2, '{QUEUED}', 0, $3, $4, $3, $3, '') RETURNING batch_id"
+    ))
     .bind(app_id)
     .bind(portal)
     .bind(now)
-    .bind(members.len() as i64)
+    .bind(size as i64)
     .fetch_one(&mut *conn)
     .await?;
-    let mut m = Marks::new(backend);
-    let rows: Vec<String> = members.iter().map(|_| m.tuple(5)).collect();
-    let sql = format!(
-        "INSERT INTO outbox_members (batch_id, change_id, idx, subscription_id, subscription_type)
-         VALUES {} ON CONFLICT DO NOTHING",
-        rows.join(", ")
-    );
-    let mut q = sqlx::query(&sql);
-    for (change, idx, sub, kind) in members {
-        q = q
-            .bind(batch_id)
-            .bind(*change)
-            .bind(*idx)
-            .bind(*sub)
-            .bind(kind.as_str());
-    }
-    q.execute(&mut *conn).await?;
+    ranges::insert(conn, backend, batch_id, ranges).await?;
     Ok(batch_id)
 }
 
-/// Queues `members` per (app, portal) in batches of `BATCH_SIZE`; returns how many batches.
+/// Queues the members of each (app, portal), all of the portal's events of `round` that fire
+/// for their subscriptions, in batches of `BATCH_SIZE`; returns how many batches.
 async fn queue(
     conn: &mut AnyConnection,
     backend: Backend,
     groups: BTreeMap<(AppId, PortalId), Vec<Member>>,
     now: i64,
+    round: i64,
 ) -> Result<usize, sqlx::Error> {
     let mut batches = 0;
-    for ((app_id, portal), members) in groups {
+    for (key, members) in groups {
         for chunk in members.chunks(BATCH_SIZE) {
-            create_batch(conn, backend, app_id, portal, now, chunk).await?;
+            let ranges = ranges_of(
+                chunk
+                    .iter()
+                    .map(|(c, i, s, k, o)| (*c, *i, *s, k.as_str(), o.as_deref())),
+                round,
+            );
+            create_batch(conn, backend, key, now, chunk.len(), &ranges).await?;
             batches += 1;
         }
     }
@@ -131,20 +125,27 @@ fn members_of(event: &ChangeEvent, targets: &[Target]) -> Vec<(AppId, Member)> {
         .map(|t| {
             (
                 t.app_id,
-                (change, idx, t.subscription_id, t.event_type.clone()),
+                (
+                    change,
+                    idx,
+                    t.subscription_id,
+                    t.event_type.clone(),
+                    t.object_type_id.clone(),
+                ),
             )
         })
         .collect()
 }
 
-/// Queues the deliveries of the events of `changes` (`(change id, portal)`) for the apps that
-/// subscribe, inside the dispatch transaction; returns how many batches. Changes of portals
-/// where no app subscribes are not even read.
+/// Queues the deliveries of the events of `changes` (`(change id, portal)`, every change
+/// dispatched in `round`) for the apps that subscribe, inside the dispatch transaction; returns
+/// how many batches. Changes of portals where no app subscribes are not even read.
 pub(super) async fn fan_out(
     conn: &mut AnyConnection,
     backend: Backend,
     changes: &[(i64, PortalId)],
     now: i64,
+    round: i64,
 ) -> Result<usize, sqlx::Error> {
     let mut portals: Vec<PortalId> = changes.iter().map(|(_, p)| *p).collect();
     portals.sort_unstable();
@@ -179,7 +180,7 @@ pub(super) async fn fan_out(
             }
         }
     }
-    queue(conn, backend, groups, now).await
+    queue(conn, backend, groups, now, round).await
 }
 
 /// The history entry of an attempt (a JSON object and a comma).
@@ -193,64 +194,75 @@ fn history_entry(r: &AttemptResult) -> String {
     format!("{entry},")
 }
 
-/// Records attempt results inside the caller's transaction. A success counts whoever made it
-/// (the events arrived); a failure only from the worker that still holds the claim and only
-/// for the attempt it names, so a late or repeated result changes nothing.
+/// Results of successful tries recorded per statement (3 binds each).
+const RESULT_CHUNK: usize = 300;
+
+/// Records attempt results inside the caller's transaction: the successes of a step in one
+/// statement, each retry or failure in its own. A success counts whoever made it (the events
+/// arrived); a failure only from the worker that still holds the claim and only for the
+/// attempt it names, so a late or repeated result changes nothing.
 pub(super) async fn record_results(
     conn: &mut AnyConnection,
+    backend: Backend,
     owner: &str,
     results: &[AttemptResult],
 ) -> Result<(), sqlx::Error> {
-    for r in results {
-        let entry = history_entry(r);
-        let done = match r.outcome {
-            Outcome::Delivered => {
-                sqlx::query(
-                    "UPDATE outbox_batches SET state = 'DELIVERED', lease_owner = NULL,
-                         lease_until = NULL, updated_at = $1, history = history || $2
-                     WHERE batch_id = $3 AND state = 'PENDING'",
-                )
-                .bind(r.at)
-                .bind(entry)
-                .bind(r.batch_id)
-                .execute(&mut *conn)
-                .await?
-            }
-            Outcome::Retry { .. } | Outcome::Failed => {
-                let (state, next_at, attempt) = match r.outcome {
-                    Outcome::Retry { at } => ("PENDING", at, r.attempt + 1),
-                    _ => ("FAILED", r.at, r.attempt),
-                };
-                sqlx::query(
-                    "UPDATE outbox_batches SET state = $1, next_at = $2, attempt = $3,
-                         lease_owner = NULL, lease_until = NULL, updated_at = $4,
-                         history = history || $5
-                     WHERE batch_id = $6 AND state = 'PENDING' AND attempt = $7
-                       AND (lease_owner IS NULL OR lease_owner = $8)",
-                )
-                .bind(state)
-                .bind(next_at)
-                .bind(attempt)
-                .bind(r.at)
-                .bind(entry)
-                .bind(r.batch_id)
-                .bind(r.attempt)
-                .bind(owner)
-                .execute(&mut *conn)
-                .await?
-            }
-        };
-        if done.rows_affected() == 0 {
-            tracing::debug!(
-                batch = r.batch_id,
-                "a delivery result came after the fact; ignored"
-            );
+    let mut recorded = 0;
+    let delivered: Vec<&AttemptResult> = results
+        .iter()
+        .filter(|r| r.outcome == Outcome::Delivered)
+        .collect();
+    for chunk in delivered.chunks(RESULT_CHUNK) {
+        let mut m = Marks::new(backend);
+        let rows: Vec<String> = chunk.iter().map(|_| m.tuple(3)).collect();
+        let sql = format!(
+            "UPDATE outbox_batches SET state = 'DELIVERED', lease_owner = NULL, lease_until = NULL,
+                 updated_at = v.column2, history = history || v.column3
+             FROM (VALUES {}) AS v
+             WHERE outbox_batches.batch_id = v.column1 AND outbox_batches.state IN {OPEN}",
+            rows.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for r in chunk {
+            q = q.bind(r.batch_id).bind(r.at).bind(history_entry(r));
         }
+        recorded += q.execute(&mut *conn).await?.rows_affected();
+    }
+    for r in results.iter().filter(|r| r.outcome != Outcome::Delivered) {
+        let (failed, next_at, attempt) = match r.outcome {
+            Outcome::Retry { at } => (false, at, r.attempt + 1),
+            _ => (true, r.at, r.attempt),
+        };
+        let sql = format!(
+            "UPDATE outbox_batches SET {}next_at = $1, attempt = $2, lease_owner = NULL,
+                 lease_until = NULL, updated_at = $3, history = history || $4
+             WHERE batch_id = $5 AND state IN {OPEN} AND attempt = $6
+               AND (lease_owner IS NULL OR lease_owner = $7)",
+            if failed { "state = 'FAILED', " } else { "" }
+        );
+        recorded += sqlx::query(&sql)
+            .bind(next_at)
+            .bind(attempt)
+            .bind(r.at)
+            .bind(history_entry(r))
+            .bind(r.batch_id)
+            .bind(r.attempt)
+            .bind(owner)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+    }
+    if recorded < results.len() as u64 {
+        tracing::debug!(
+            ignored = results.len() as u64 - recorded,
+            "delivery results came after the fact; ignored"
+        );
     }
     Ok(())
 }
 
-/// Queues one event again (see `OutboxStore::redeliver`) inside the caller's transaction.
+/// Queues one event again (see `OutboxStore::redeliver`) inside the caller's transaction, for
+/// the subscriptions it went out for (those that fire for it now when it never went out).
 pub(crate) async fn redeliver_in(
     conn: &mut AnyConnection,
     backend: Backend,
@@ -259,7 +271,8 @@ pub(crate) async fn redeliver_in(
 ) -> Result<Option<usize>, sqlx::Error> {
     let (change, idx) = split_event_id(event_id);
     let row = sqlx::query(&format!(
-        "SELECT {EVENT_COLUMNS} FROM outbox_events e JOIN outbox_changes c ON c.change_id = e.change_id
+        "SELECT c.dispatch_round, {EVENT_COLUMNS}
+         FROM outbox_events e JOIN outbox_changes c ON c.change_id = e.change_id
          WHERE e.change_id = $1 AND e.idx = $2"
     ))
     .bind(change)
@@ -270,7 +283,10 @@ pub(crate) async fn redeliver_in(
         return Ok(None);
     };
     let event = event_from_row(&row)?;
-    let before = sqlx::query(
+    let round: Option<i64> = row.try_get("dispatch_round")?;
+    // (app, subscription id, subscription type) it went out for.
+    let mut before: Vec<(AppId, SubscriptionId, String)> = Vec::new();
+    let legacy = sqlx::query(
         "SELECT DISTINCT b.app_id, m.subscription_id, m.subscription_type
          FROM outbox_members m JOIN outbox_batches b ON b.batch_id = m.batch_id
          JOIN app_installs i ON i.app_id = b.app_id AND i.portal_id = b.portal_id
@@ -280,28 +296,63 @@ pub(crate) async fn redeliver_in(
     .bind(idx)
     .fetch_all(&mut *conn)
     .await?;
-    let mut members: Vec<(AppId, Member)> = Vec::new();
-    for r in &before {
-        let member = (
-            change,
-            idx,
+    for r in &legacy {
+        before.push((
+            get_i64(r, "app_id")?,
             get_i64(r, "subscription_id")?,
             get_str(r, "subscription_type")?,
-        );
-        members.push((get_i64(r, "app_id")?, member));
+        ));
     }
-    if members.is_empty() {
+    let in_round = if round.is_some() {
+        "r.dispatch_round = $2"
+    } else {
+        "r.dispatch_round IS NULL"
+    };
+    let sql = format!(
+        "SELECT b.app_id, {RANGE_COLUMNS}
+         FROM outbox_ranges r JOIN outbox_batches b ON b.batch_id = r.batch_id
+         JOIN app_installs i ON i.app_id = b.app_id AND i.portal_id = b.portal_id
+         WHERE b.portal_id = $1 AND {in_round}"
+    );
+    let mut q = sqlx::query(&sql).bind(event.portal_id);
+    if let Some(round) = round {
+        q = q.bind(round);
+    }
+    let ranged = q.fetch_all(&mut *conn).await?;
+    for r in &ranged {
+        let range = Range::from_row(r)?;
+        if range.holds(&event, round) {
+            before.push((
+                get_i64(r, "app_id")?,
+                range.subscription_id,
+                range.subscription_type,
+            ));
+        }
+    }
+    before.sort();
+    before.dedup();
+    let mut ranges: BTreeMap<AppId, Vec<Range>> = BTreeMap::new();
+    if before.is_empty() {
         let targets = targets(conn, &[event.portal_id]).await?;
-        members = members_of(&event, targets.get(&event.portal_id).map_or(&[], |v| v));
+        for (app_id, (_, _, sub, kind, _)) in
+            members_of(&event, targets.get(&event.portal_id).map_or(&[], |v| v))
+        {
+            before.push((app_id, sub, kind));
+        }
     }
-    let mut groups: BTreeMap<(AppId, PortalId), Vec<Member>> = BTreeMap::new();
-    for (app_id, member) in members {
-        groups
-            .entry((app_id, event.portal_id))
+    for (app_id, sub, kind) in before {
+        ranges
+            .entry(app_id)
             .or_default()
-            .push(member);
+            .push(Range::one(&event, round, sub, kind));
     }
-    Ok(Some(queue(conn, backend, groups, now).await?))
+    let mut batches = 0;
+    for (app_id, ranges) in ranges {
+        let key = (app_id, event.portal_id);
+        create_batch(conn, backend, key, now, ranges.len(), &ranges).await?;
+        batches += 1;
+    }
+    Ok(Some(batches))
 }
 
 /// Drops an app's deliveries (of one portal when given; only those not finished when
@@ -317,10 +368,11 @@ pub(crate) async fn drop_deliveries(
         filter.push_str(" AND portal_id = $2");
     }
     if pending_only {
-        filter.push_str(" AND state = 'PENDING'");
+        filter.push_str(&format!(" AND state IN {OPEN}"));
     }
     for sql in [
         format!("DELETE FROM outbox_members WHERE batch_id IN (SELECT batch_id FROM outbox_batches WHERE {filter})"),
+        format!("DELETE FROM outbox_ranges WHERE batch_id IN (SELECT batch_id FROM outbox_batches WHERE {filter})"),
         format!("DELETE FROM outbox_batches WHERE {filter}"),
     ] {
         let mut q = sqlx::query(&sql).bind(app_id);

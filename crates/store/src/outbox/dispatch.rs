@@ -49,7 +49,7 @@ pub(crate) async fn tick(
     }
     let step = async {
         let mut tx = store.begin_worker().await?;
-        record_results(&mut tx, owner, results).await?;
+        record_results(&mut tx, store.backend, owner, results).await?;
         if waiting.is_none() {
             tx.commit().await?;
             return Ok(Tick::default());
@@ -89,7 +89,7 @@ pub(crate) async fn tick(
             tick.events += events;
         }
         tick.changes = picked.len();
-        tick.batches = fan_out(&mut tx, store.backend, &picked, real_now_ms()).await?;
+        tick.batches = fan_out(&mut tx, store.backend, &picked, real_now_ms(), round).await?;
         let picked: Vec<i64> = picked.into_iter().map(|(c, _)| c).collect();
         for chunk in picked.chunks(ID_CHUNK) {
             let sql = format!(

@@ -1,6 +1,7 @@
 //! The feed of dispatched events (`GET /_assocd/events`) in dispatch order with their delivery
 //! attempts, the outbox's depth, and retention.
 
+use super::ranges::{Range, OPEN, QUEUED, RANGE_COLUMNS};
 use crate::{db_error, get_i64, get_opt_str, get_str, SqlStore};
 use assocd_core::events::{
     event_id, split_event_id, ChangeEvent, DeliveryAttempt, EventFilter, EventPage, FeedCursor,
@@ -8,7 +9,7 @@ use assocd_core::events::{
 };
 use assocd_core::records::TypeKey;
 use assocd_core::store::Result;
-use assocd_core::{Category, Error, ObjectType};
+use assocd_core::{Category, Error, ObjectType, PortalId};
 use serde::Deserialize;
 use sqlx::any::AnyRow;
 use std::collections::HashMap;
@@ -97,6 +98,34 @@ struct HistoryEntry {
     error: Option<String>,
 }
 
+/// The attempts of a delivery from its stored history; `QUEUED` reads as `PENDING`.
+fn attempts_of(
+    row: &AnyRow,
+    subscription_id: i64,
+) -> Result<Vec<DeliveryAttempt>, sqlx::Error> {
+    let history = get_str(row, "history")?;
+    let text = format!("[{}]", history.trim_end_matches(','));
+    let attempts: Vec<HistoryEntry> = serde_json::from_str(&text)
+        .map_err(|e| sqlx::Error::Protocol(format!("unreadable delivery history: {e}")))?;
+    let mut state = get_str(row, "state")?;
+    if state == QUEUED {
+        state = "PENDING".to_string();
+    }
+    let app_id = get_i64(row, "app_id")?;
+    Ok(attempts
+        .into_iter()
+        .map(|a| DeliveryAttempt {
+            app_id,
+            subscription_id,
+            at: a.at,
+            status: a.status,
+            attempt_number: a.attempt_number,
+            error: a.error,
+            state: state.clone(),
+        })
+        .collect())
+}
+
 /// Fills in the delivery attempts of each entry, oldest first.
 async fn attach_deliveries(store: &SqlStore, entries: &mut [FeedEntry]) -> Result<(), sqlx::Error> {
     let mut changes: Vec<i64> = entries
@@ -106,6 +135,7 @@ async fn attach_deliveries(store: &SqlStore, entries: &mut [FeedEntry]) -> Resul
     changes.sort_unstable();
     changes.dedup();
     let mut found: HashMap<i64, Vec<DeliveryAttempt>> = HashMap::new();
+    // Batches of earlier releases list their events one by one.
     for chunk in changes.chunks(500) {
         let sql = format!(
             "SELECT m.change_id, m.idx, m.subscription_id, b.app_id, b.state, b.history
@@ -119,21 +149,45 @@ async fn attach_deliveries(store: &SqlStore, entries: &mut [FeedEntry]) -> Resul
         }
         for row in q.fetch_all(&store.read).await? {
             let id = event_id(get_i64(&row, "change_id")?, get_i64(&row, "idx")?);
-            let history = get_str(&row, "history")?;
-            let text = format!("[{}]", history.trim_end_matches(','));
-            let attempts: Vec<HistoryEntry> = serde_json::from_str(&text)
-                .map_err(|e| sqlx::Error::Protocol(format!("unreadable delivery history: {e}")))?;
-            let state = get_str(&row, "state")?;
-            for a in attempts {
-                found.entry(id).or_default().push(DeliveryAttempt {
-                    app_id: get_i64(&row, "app_id")?,
-                    subscription_id: get_i64(&row, "subscription_id")?,
-                    at: a.at,
-                    status: a.status,
-                    attempt_number: a.attempt_number,
-                    error: a.error,
-                    state: state.clone(),
-                });
+            let attempts = attempts_of(&row, get_i64(&row, "subscription_id")?)?;
+            found.entry(id).or_default().extend(attempts);
+        }
+    }
+    // Batches named by ranges: those of the page's rounds (a page is in round order).
+    let rounds = entries.iter().map(|e| e.cursor.round);
+    if let (Some(first), Some(last)) = (rounds.clone().min(), rounds.max()) {
+        // A page of one portal (the usual filter) reads only that portal's deliveries.
+        let mut portals = entries.iter().map(|e| e.event.portal_id);
+        let first_portal = portals.next();
+        let one_portal = first_portal.filter(|p| portals.all(|q| q == *p));
+        let sql = format!(
+            "SELECT b.app_id, b.portal_id, b.state, b.history, {RANGE_COLUMNS}
+             FROM outbox_ranges r JOIN outbox_batches b ON b.batch_id = r.batch_id
+             WHERE r.dispatch_round BETWEEN $1 AND $2{}",
+            if one_portal.is_some() { " AND b.portal_id = $3" } else { "" }
+        );
+        let mut q = sqlx::query(&sql).bind(first).bind(last);
+        if let Some(p) = one_portal {
+            q = q.bind(p);
+        }
+        let rows = q.fetch_all(&store.read).await?;
+        let mut by_round: HashMap<i64, Vec<(PortalId, Range, &AnyRow)>> = HashMap::new();
+        for row in &rows {
+            let range = Range::from_row(row)?;
+            if let Some(round) = range.round {
+                let portal = get_i64(row, "portal_id")?;
+                by_round.entry(round).or_default().push((portal, range, row));
+            }
+        }
+        for e in entries.iter() {
+            let Some(ranges) = by_round.get(&e.cursor.round) else {
+                continue;
+            };
+            for (portal, range, row) in ranges {
+                if *portal == e.event.portal_id && range.holds(&e.event, Some(e.cursor.round)) {
+                    let attempts = attempts_of(row, range.subscription_id)?;
+                    found.entry(e.event.event_id).or_default().extend(attempts);
+                }
             }
         }
     }
@@ -150,7 +204,7 @@ async fn attach_deliveries(store: &SqlStore, entries: &mut [FeedEntry]) -> Resul
 pub(crate) async fn depth(store: &SqlStore) -> Result<i64> {
     let sql = "SELECT
         (SELECT COALESCE(SUM(events), 0) FROM outbox_changes WHERE dispatch_round IS NULL)
-      + (SELECT COALESCE(SUM(size), 0) FROM outbox_batches WHERE state = 'PENDING')";
+      + (SELECT COALESCE(SUM(size), 0) FROM outbox_batches WHERE state IN ('PENDING', 'QUEUED'))";
     let n: i64 = sqlx::query_scalar(sql)
         .fetch_one(&store.read)
         .await
@@ -166,14 +220,14 @@ async fn clean_deliveries(store: &SqlStore, before_ms: i64) -> Result<()> {
             let mut tx = store.begin_worker().await?;
             let ids: Vec<i64> = sqlx::query_scalar(&format!(
                 "SELECT batch_id FROM outbox_batches
-                 WHERE state <> 'PENDING' AND updated_at < $1 LIMIT {CLEAN_CHUNK}"
+                 WHERE state NOT IN {OPEN} AND updated_at < $1 LIMIT {CLEAN_CHUNK}"
             ))
             .bind(before_ms)
             .fetch_all(&mut *tx)
             .await?;
             for chunk in ids.chunks(500) {
                 let list = super::dispatch::id_list(1, chunk.len());
-                for table in ["outbox_members", "outbox_batches"] {
+                for table in ["outbox_members", "outbox_ranges", "outbox_batches"] {
                     let sql = format!("DELETE FROM {table} WHERE batch_id IN {list}");
                     let mut q = sqlx::query(&sql);
                     for id in chunk {

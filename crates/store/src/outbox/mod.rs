@@ -9,6 +9,7 @@ mod claims;
 mod deliveries;
 mod dispatch;
 mod feed;
+mod ranges;
 
 pub(crate) use deliveries::{drop_deliveries, redeliver_in};
 
