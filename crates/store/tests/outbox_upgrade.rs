@@ -129,7 +129,11 @@ async fn deliveries_of_an_earlier_release_are_sent_recorded_and_shown_after_the_
             .iter()
             .map(|d| d.state.as_str())
             .collect();
-        assert_eq!(states, vec!["DELIVERED"], "{url}: no attempt of the redelivery yet");
+        assert_eq!(
+            states,
+            vec!["DELIVERED"],
+            "{url}: no attempt of the redelivery yet"
+        );
         conn.close().await.unwrap();
         store.close().await;
     }

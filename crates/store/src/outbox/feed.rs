@@ -99,10 +99,7 @@ struct HistoryEntry {
 }
 
 /// The attempts of a delivery from its stored history; `QUEUED` reads as `PENDING`.
-fn attempts_of(
-    row: &AnyRow,
-    subscription_id: i64,
-) -> Result<Vec<DeliveryAttempt>, sqlx::Error> {
+fn attempts_of(row: &AnyRow, subscription_id: i64) -> Result<Vec<DeliveryAttempt>, sqlx::Error> {
     let history = get_str(row, "history")?;
     let text = format!("[{}]", history.trim_end_matches(','));
     let attempts: Vec<HistoryEntry> = serde_json::from_str(&text)
@@ -164,7 +161,11 @@ async fn attach_deliveries(store: &SqlStore, entries: &mut [FeedEntry]) -> Resul
             "SELECT b.app_id, b.portal_id, b.state, b.history, {RANGE_COLUMNS}
              FROM outbox_ranges r JOIN outbox_batches b ON b.batch_id = r.batch_id
              WHERE r.dispatch_round BETWEEN $1 AND $2{}",
-            if one_portal.is_some() { " AND b.portal_id = $3" } else { "" }
+            if one_portal.is_some() {
+                " AND b.portal_id = $3"
+            } else {
+                ""
+            }
         );
         let mut q = sqlx::query(&sql).bind(first).bind(last);
         if let Some(p) = one_portal {
@@ -176,7 +177,10 @@ async fn attach_deliveries(store: &SqlStore, entries: &mut [FeedEntry]) -> Resul
             let range = Range::from_row(row)?;
             if let Some(round) = range.round {
                 let portal = get_i64(row, "portal_id")?;
-                by_round.entry(round).or_default().push((portal, range, row));
+                by_round
+                    .entry(round)
+                    .or_default()
+                    .push((portal, range, row));
             }
         }
         for e in entries.iter() {
