@@ -59,6 +59,10 @@ enum Mode {
         /// Bearer token to send.
         #[arg(long, default_value = "x")]
         token: String,
+        /// Replace `{id}` in the URL by a pseudo-random id from 1 to IDS on every request
+        /// (R1 on random records, as the scenario sends it).
+        #[arg(long)]
+        ids: Option<u64>,
     },
     /// The HTTP ceiling server (started by the bench itself).
     #[command(hide = true)]
@@ -128,7 +132,8 @@ fn main() -> std::process::ExitCode {
             concurrency,
             duration,
             token,
-        } => load_url(&url, concurrency, duration, &token),
+            ids,
+        } => load_url(&url, concurrency, duration, &token, ids),
         Mode::All(o) => bench("all", o),
         Mode::Smoke(o) => bench("smoke", o),
         Mode::Webhooks(o) => webhooks_only(o),
@@ -142,17 +147,36 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-fn load_url(url: &str, concurrency: usize, duration: f64, token: &str) -> anyhow::Result<()> {
-    let uri: hyper::Uri = url.parse()?;
+fn load_url(
+    url: &str,
+    concurrency: usize,
+    duration: f64,
+    token: &str,
+    ids: Option<u64>,
+) -> anyhow::Result<()> {
+    let uri: hyper::Uri = url.replace("{id}", "1").parse()?;
     let auth = uri
         .authority()
         .ok_or_else(|| anyhow::anyhow!("{url}: no host:port"))?;
     let addr: std::net::SocketAddr = auth.as_str().parse()?;
-    let req = load::Req::get(
-        uri.path_and_query().map(|p| p.as_str()).unwrap_or("/"),
-        &load::bearer(token),
-    );
-    let make: load::MakeReq = Arc::new(move |_| req.clone());
+    let bearer = load::bearer(token);
+    let make: load::MakeReq = match ids {
+        Some(n) => {
+            let start = url.find(auth.as_str()).unwrap_or(0) + auth.as_str().len();
+            let path = url[start..].to_string();
+            Arc::new(move |seq| {
+                let id = 1 + load::mix(seq) % n.max(1);
+                load::Req::get(path.replace("{id}", &id.to_string()), &bearer)
+            })
+        }
+        None => {
+            let req = load::Req::get(
+                uri.path_and_query().map(|p| p.as_str()).unwrap_or("/"),
+                &bearer,
+            );
+            Arc::new(move |_| req.clone())
+        }
+    };
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
