@@ -3,7 +3,9 @@
 //!   ceiling-http`) answering a fixed 200-byte JSON body, and parsing and echoing a batch body;
 //! - storage: a minimal rusqlite loop on assocd's own SQLite schema (its migration files), WAL +
 //!   synchronous=FULL as assocd sets them, writing the rows assocd writes per association in
-//!   transactions of the same size.
+//!   transactions of the same size (R5), and deleting the limit C5 purges, one transaction per
+//!   request. One connection: SQLite has one writer (assocd too), so the loop's rate is the
+//!   ceiling at every concurrency.
 
 use crate::dataset;
 use crate::load::mix;
@@ -55,6 +57,9 @@ pub struct SqliteCeiling {
     pub rows_per_tx: usize,
     pub insert_rows: u64,
     pub insert_time: Duration,
+    /// C5's delete loop: transactions (one purged limit each) and their time.
+    pub deletes: u64,
+    pub delete_time: Duration,
     pub lookups: u64,
     pub lookup_time: Duration,
     /// Sorted lookup latencies, nanoseconds.
@@ -69,6 +74,10 @@ impl SqliteCeiling {
 
     pub fn insert_rows_per_s(&self) -> f64 {
         self.insert_rows as f64 / self.insert_time.as_secs_f64().max(1e-9)
+    }
+
+    pub fn deletes_per_s(&self) -> f64 {
+        self.deletes as f64 / self.delete_time.as_secs_f64().max(1e-9)
     }
 
     pub fn lookups_per_s(&self) -> f64 {
@@ -144,9 +153,38 @@ fn insert(conn: &mut Connection, range: std::ops::Range<u64>, per_tx: u64) -> an
     Ok(())
 }
 
+/// The limit the bench's C5 purges (deal→contact, HUBSPOT_DEFINED 3), as assocd stores it.
+pub const C5_LIMIT: (&str, &str, &str, i64) = ("0-3", "0-1", "HUBSPOT_DEFINED", 3);
+
+/// C5's raw loop for `duration`: the limit is created, then every transaction (`BEGIN
+/// IMMEDIATE`, as assocd's writer) deletes it; the first deletes the row, the others find it
+/// gone, as the bench's C5 requests do after the first. Returns the transactions committed.
+fn delete_loop(conn: &mut Connection, duration: Duration) -> anyhow::Result<u64> {
+    let (from, to, category, type_id) = C5_LIMIT;
+    conn.execute(
+        "INSERT INTO limits (portal_id, from_type, to_type, category, type_id, max_to_object_ids)
+         VALUES (?1, ?2, ?3, ?4, ?5, 50) ON CONFLICT DO NOTHING",
+        params![dataset::PORTAL, from, to, category, type_id],
+    )?;
+    let t0 = Instant::now();
+    let mut n = 0u64;
+    while t0.elapsed() < duration {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.prepare_cached(
+            "DELETE FROM limits WHERE portal_id = ?1 AND from_type = ?2 AND to_type = ?3
+             AND category = ?4 AND type_id = ?5",
+        )?
+        .execute(params![dataset::PORTAL, from, to, category, type_id])?;
+        tx.commit()?;
+        n += 1;
+    }
+    Ok(n)
+}
+
 /// Runs the storage ceiling in `dir`: preload `associations` in transactions of
 /// `preload_batch` (as the API preload does), then `duration` of transactions of `batch`
-/// associations (as R5 does), then `duration` of 10-row lookups (as R1 does).
+/// associations (as R5 does), then `duration` of C5's delete, then `duration` of 10-row
+/// lookups (as R1 does).
 pub fn run_sqlite(
     dir: &Path,
     associations: u64,
@@ -175,6 +213,10 @@ pub fn run_sqlite(
         out.insert_rows += batch * 2;
     }
     out.insert_time = t0.elapsed();
+
+    let t0 = Instant::now();
+    out.deletes = delete_loop(&mut conn, duration)?;
+    out.delete_time = t0.elapsed();
 
     let contacts = dataset::contacts_of(associations).max(1);
     let mut st = conn.prepare_cached(

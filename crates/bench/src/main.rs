@@ -16,6 +16,7 @@ mod load;
 mod overhead;
 mod pg;
 mod pgceiling;
+mod pgwrites;
 mod report;
 mod run;
 mod scenarios;
@@ -23,6 +24,7 @@ mod second;
 mod server;
 mod tables;
 mod webhooks;
+mod writes;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -107,6 +109,10 @@ struct Opts {
     /// Keep the temporary directory (databases, server logs) and print its path.
     #[arg(long)]
     keep: bool,
+    /// Only these scenarios (ids, e.g. `R6,C5`); also skips the connection flood, the second
+    /// load generator, the feature pairs and the webhooks measurement.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
     /// Write the Markdown report here [default: docs/benchmarks.md for `all`, nothing for `smoke`].
     #[arg(long)]
     out: Option<PathBuf>,
@@ -227,6 +233,7 @@ fn bench(mode: &'static str, o: Opts) -> anyhow::Result<()> {
         assocd,
         tmp: tmp.path().to_path_buf(),
         token: Arc::from("bench-token-0123456789abcdef"),
+        only: o.only.clone(),
     };
     let settings = format!(
         "{:.1} s per scenario and concurrency after {:.2} s of warm-up; concurrency {}; {} associations preloaded \
@@ -240,7 +247,11 @@ fn bench(mode: &'static str, o: Opts) -> anyhow::Result<()> {
         cfg.preload_concurrency,
         report::int(small as f64),
         cfg.assocd.display()
-    );
+    ) + &if o.only.is_empty() {
+        String::new()
+    } else {
+        format!(" Only scenarios {}.", o.only.join(", "))
+    };
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -301,6 +312,7 @@ fn webhooks_only(o: Opts) -> anyhow::Result<()> {
         assocd,
         tmp: tmp.path().to_path_buf(),
         token: Arc::from("bench-token-0123456789abcdef"),
+        only: Vec::new(),
     };
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -365,7 +377,7 @@ async fn measure(
     let load_before = report::loadavg();
     note!("HTTP ceiling");
     let http = run::http_ceiling(cfg).await?;
-    let flood = if mode == "all" && !o.no_sqlite {
+    let flood = if mode == "all" && !o.no_sqlite && o.only.is_empty() {
         note!("connection flood");
         match second::flood(cfg).await {
             Ok(f) => Some(f),

@@ -1,8 +1,8 @@
 //! PostgreSQL's own floor for assocd's PostgreSQL scenarios (issue 15): reads against a bare
 //! select loop of R1's shape through the same driver (sqlx) at the same concurrency, with
-//! assocd's pool size; writes against a bare insert loop of R5's rows (200 per transaction,
-//! as 100 associations make) on the same database. Run on the bench's PostgreSQL database
-//! after assocd's pass, so the table holds the same rows.
+//! assocd's pool size; writes against bare loops of R5's inserts and C5's delete at the same
+//! concurrency (`pgwrites`). Run on the bench's PostgreSQL database after assocd's pass, so
+//! the table holds the same rows.
 
 use crate::dataset;
 use crate::load::mix;
@@ -24,12 +24,13 @@ const SELECT: &str = "SELECT to_id, category, type_id FROM associations
 pub struct PgCeiling {
     /// Selects per second by concurrency.
     pub selects: BTreeMap<usize, f64>,
-    /// Rows inserted per second, 200 rows per transaction, one client.
-    pub insert_rows_per_s: f64,
-    pub rows_per_tx: u64,
+    /// Rows inserted per second by concurrency, 200 rows per transaction (`pgwrites`).
+    pub inserts: BTreeMap<usize, f64>,
+    /// C5's delete transactions per second by concurrency (`pgwrites`).
+    pub deletes: BTreeMap<usize, f64>,
 }
 
-/// Measures both loops on `url` (assocd's loaded database) for `duration` each.
+/// Measures the loops on `url` (assocd's loaded database) for `duration` each.
 pub async fn run(
     url: &str,
     associations: u64,
@@ -42,10 +43,7 @@ pub async fn run(
         .test_before_acquire(false)
         .connect(url)
         .await?;
-    let mut out = PgCeiling {
-        rows_per_tx: crate::scenarios::BATCH * 2,
-        ..Default::default()
-    };
+    let mut out = PgCeiling::default();
     let contacts = dataset::contacts_of(associations).max(1);
     for &c in concurrency {
         let done = Arc::new(AtomicU64::new(0));
@@ -78,54 +76,9 @@ pub async fn run(
         out.selects.insert(c, rate);
     }
 
-    // New records far beyond the preload and R5's, removed afterwards.
-    let first = dataset::R5_FIRST_ASSOCIATION + 700_000_000;
-    let mut next = first;
-    let per_tx = crate::scenarios::BATCH;
-    let t0 = Instant::now();
-    let mut rows = 0u64;
-    while t0.elapsed() < duration {
-        let mut q = sqlx::QueryBuilder::new(
-            "INSERT INTO associations (portal_id, from_type, from_id, to_type, to_id, category, type_id) ",
-        );
-        q.push_values(next..next + per_tx, |mut b, k| {
-            let (contact, company) = dataset::pair_of(k);
-            b.push_bind(dataset::PORTAL)
-                .push_bind("0-1")
-                .push_bind(contact)
-                .push_bind("0-2")
-                .push_bind(company)
-                .push_bind("HUBSPOT_DEFINED")
-                .push_bind(279i64);
-        });
-        q.push(" ON CONFLICT DO NOTHING");
-        let mut inverse = sqlx::QueryBuilder::new(
-            "INSERT INTO associations (portal_id, from_type, from_id, to_type, to_id, category, type_id) ",
-        );
-        inverse.push_values(next..next + per_tx, |mut b, k| {
-            let (contact, company) = dataset::pair_of(k);
-            b.push_bind(dataset::PORTAL)
-                .push_bind("0-2")
-                .push_bind(company)
-                .push_bind("0-1")
-                .push_bind(contact)
-                .push_bind("HUBSPOT_DEFINED")
-                .push_bind(280i64);
-        });
-        inverse.push(" ON CONFLICT DO NOTHING");
-        let mut tx = pool.begin().await?;
-        q.build().execute(&mut *tx).await?;
-        inverse.build().execute(&mut *tx).await?;
-        tx.commit().await?;
-        next += per_tx;
-        rows += per_tx * 2;
-    }
-    out.insert_rows_per_s = rows as f64 / t0.elapsed().as_secs_f64();
-    note!(
-        "PostgreSQL insert loop: {:.0} rows/s",
-        out.insert_rows_per_s
-    );
-    // The rows stay: the bench drops this database next.
+    let (inserts, deletes) = crate::pgwrites::run(&pool, concurrency, duration).await?;
+    out.inserts = inserts;
+    out.deletes = deletes;
     pool.close().await;
     Ok(out)
 }
@@ -143,9 +96,8 @@ impl crate::report::Report {
             "Reads against a bare select loop of R1's page query (10 rows by primary-key range) through sqlx with \
              assocd's pool of {POOL} connections (no ping per acquire, as assocd), at the same concurrency; S1 (one labels \
              query per request) is set against the same loop, and R6 against 100 of its selects per request (the rows it returns). \
-             Writes against a bare insert loop of R5's rows ({} per transaction in two multi-row INSERTs, one client). \
-             Same database, same run, after assocd's pass.\n",
-            c.rows_per_tx
+             Writes (R5, C5): see \"Writes against raw write loops\". \
+             Same database, same run, after assocd's pass.\n"
         );
         out.push_str(
             "| Scenario | c | assocd | PostgreSQL loop | ratio |\n|---|---:|---:|---:|---:|\n",
@@ -173,20 +125,6 @@ impl crate::report::Report {
                     },
                     int(sel),
                     100.0 * r.rps() * per / sel.max(1e-9)
-                );
-            }
-        }
-        if let Some(sc) = b.scenario("R5") {
-            for r in &sc.runs {
-                let rows = r.rps() * sc.rows_per_request as f64;
-                let _ = writeln!(
-                    out,
-                    "| R5 {} | {} | {} rows/s | {} rows/s | {:.0}% |",
-                    sc.title,
-                    r.concurrency,
-                    int(rows),
-                    int(c.insert_rows_per_s),
-                    100.0 * rows / c.insert_rows_per_s.max(1e-9)
                 );
             }
         }

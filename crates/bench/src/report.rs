@@ -144,6 +144,8 @@ impl Report {
         self.targets(&mut out);
         out.push_str("\n## Scenarios\n\n");
         self.scenarios(&mut out);
+        out.push_str("\n## Writes against raw write loops\n\n");
+        self.writes_table(&mut out);
         out.push_str("\n## Ceilings\n\n");
         self.ceilings(&mut out);
         out.push_str("\n## Footprint\n\n");

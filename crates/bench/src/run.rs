@@ -26,6 +26,14 @@ pub struct Config {
     pub assocd: PathBuf,
     pub tmp: PathBuf,
     pub token: Arc<str>,
+    /// Only these scenarios (and none of the side measurements) when not empty.
+    pub only: Vec<String>,
+}
+
+impl Config {
+    fn wants(&self, id: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|o| o.eq_ignore_ascii_case(id))
+    }
 }
 
 /// The axum ceiling's numbers.
@@ -44,7 +52,7 @@ impl HttpCeiling {
         match c {
             Ceiling::HttpGet => self.get.get(&concurrency),
             Ceiling::HttpEcho => self.echo.get(&concurrency),
-            Ceiling::SqliteInsert => None,
+            Ceiling::Insert | Ceiling::Delete => None,
         }
     }
 }
@@ -150,8 +158,10 @@ pub async fn http_ceiling(cfg: &Config) -> anyhow::Result<HttpCeiling> {
         );
     }
     let high = *cfg.concurrency.iter().max().unwrap_or(&32);
-    let get = vec![("axum GET", "/static".to_string())];
-    out.both = crate::second::both(cfg, addr, get, high).await;
+    if cfg.only.is_empty() {
+        let get = vec![("axum GET", "/static".to_string())];
+        out.both = crate::second::both(cfg, addr, get, high).await;
+    }
     server.stop()?;
     Ok(out)
 }
@@ -277,7 +287,10 @@ pub async fn backend(
 
     let r5_before = scenarios::r5_sent();
     let sampler = RssSampler::start(server.pid());
-    for sc in scenarios::all(&cfg.token, out.associations) {
+    for sc in scenarios::all(&cfg.token, out.associations)
+        .into_iter()
+        .filter(|sc| cfg.wants(sc.id))
+    {
         let mut res = ScenarioResult {
             id: sc.id,
             title: sc.title,
@@ -312,14 +325,18 @@ pub async fn backend(
     }
     out.rss_load_max = sampler.finish();
     let high = *cfg.concurrency.iter().max().unwrap_or(&32);
-    out.both = crate::second::both(cfg, addr, crate::second::reads(), high).await;
+    if cfg.only.is_empty() {
+        out.both = crate::second::both(cfg, addr, crate::second::reads(), high).await;
+    }
     out.stored = out.associations + (scenarios::r5_sent() - r5_before);
     server.stop()?;
     note!("{name}: scenarios done, assocd stopped");
-    if out.associations > 0 {
-        out.overhead = crate::overhead::measure(cfg, name, db, out.associations).await?;
+    if cfg.only.is_empty() {
+        if out.associations > 0 {
+            out.overhead = crate::overhead::measure(cfg, name, db, out.associations).await?;
+        }
+        out.webhooks = Some(crate::webhooks::measure(cfg, name, db).await?);
     }
-    out.webhooks = Some(crate::webhooks::measure(cfg, name, db).await?);
 
     let (bytes, note) = match db {
         Database::Sqlite(p) => (

@@ -13,16 +13,22 @@ pub enum Ceiling {
     HttpGet,
     /// The axum ceiling parsing and echoing a 100-input batch, at the same concurrency.
     HttpEcho,
-    /// The rusqlite insert loop (rows/s), compared with the rows assocd writes.
-    SqliteInsert,
+    /// The backend's raw insert loop of R5's rows and transaction size (rows/s), compared
+    /// with the rows assocd writes.
+    Insert,
+    /// The backend's raw delete loop of C5's row, a transaction per request (transactions/s),
+    /// compared with requests/s.
+    Delete,
 }
 
 impl Ceiling {
-    pub fn name(self) -> &'static str {
+    /// The ceiling's name in the report; `backend` names the raw loops' database.
+    pub fn name(self, backend: &str) -> String {
         match self {
-            Ceiling::HttpGet => "axum GET",
-            Ceiling::HttpEcho => "axum POST echo",
-            Ceiling::SqliteInsert => "SQLite insert",
+            Ceiling::HttpGet => "axum GET".into(),
+            Ceiling::HttpEcho => "axum POST echo".into(),
+            Ceiling::Insert => format!("{backend} insert loop"),
+            Ceiling::Delete => format!("{backend} delete loop"),
         }
     }
 }
@@ -120,7 +126,7 @@ pub fn all(token: &str, associations: u64) -> Vec<Scenario> {
         Scenario {
             id: "R5",
             title: "batch create of 100 associations, limit on the pair",
-            ceiling: Ceiling::SqliteInsert,
+            ceiling: Ceiling::Insert,
             rows_per_request: BATCH * 2,
             needs_data: false,
             ok: batch_ok,
@@ -129,7 +135,7 @@ pub fn all(token: &str, associations: u64) -> Vec<Scenario> {
         Scenario {
             id: "C5",
             title: "batch purge of limits (204)",
-            ceiling: Ceiling::HttpGet,
+            ceiling: Ceiling::Delete,
             rows_per_request: 0,
             needs_data: false,
             ok: |s| is(s, 204),

@@ -16,20 +16,12 @@ fn status(ok: Option<bool>) -> &'static str {
 }
 
 impl Report {
-    /// assocd's rows/s in R5 at its best concurrency, and the ceiling's.
-    fn r5_rows(&self, b: &BackendResult) -> Option<f64> {
-        let sc = b.scenario("R5")?;
-        sc.runs
-            .iter()
-            .map(|r| r.rps() * sc.rows_per_request as f64)
-            .reduce(f64::max)
-    }
-
     fn ratio(&self, b: &BackendResult, id: &str, ceiling: Ceiling, r: &Stats) -> Option<f64> {
         match ceiling {
-            Ceiling::SqliteInsert => {
-                let rows = b.scenario(id)?.rows_per_request as f64;
-                Some(r.rps() * rows / self.sqlite.insert_rows_per_s())
+            Ceiling::Insert | Ceiling::Delete => {
+                let per = self.write_work(b, id)?;
+                let loop_rate = self.write_ceiling(&b.name, ceiling, r.concurrency)?;
+                Some(r.rps() * per / loop_rate.max(1e-9))
             }
             c => Some(r.rps() / self.http.for_scenario(c, r.concurrency)?.rps()),
         }
@@ -84,24 +76,7 @@ impl Report {
                     status(ok)
                 );
             }
-            let (text, ok) = match self.r5_rows(b) {
-                Some(rows) => {
-                    let q = rows / self.sqlite.insert_rows_per_s();
-                    (
-                        format!(
-                            "{} associations/s = {} rows/s = {:.0}% of {} rows/s (SQLite, {} rows/tx)",
-                            int(rows / 2.0),
-                            int(rows),
-                            q * 100.0,
-                            int(self.sqlite.insert_rows_per_s()),
-                            self.sqlite.rows_per_tx
-                        ),
-                        Some(q >= 0.5),
-                    )
-                }
-                None => ("–".into(), None),
-            };
-            let _ = writeln!(out, "| R5 associations/s ≥ 50% of the SQLite insert ceiling (rows written) | {n} | {text} | {} |", status(ok));
+            self.write_targets(b, out);
             let (text, ok) = match b.startup_loaded {
                 Some(d) if b.associations > 0 => (
                     format!(
@@ -186,12 +161,12 @@ impl Report {
                         us(r.p50()),
                         us(r.p99()),
                         us(r.p999()),
-                        s.ceiling.name()
+                        s.ceiling.name(&b.name)
                     );
                 }
             }
         }
-        out.push_str("\nR5's ratio compares rows written per second (2 per association) with the SQLite ceiling's.\n");
+        out.push_str("\nR5's ratio compares rows written per second (2 per association) with its backend's insert loop's; C5's compares requests per second with its backend's delete loop's transactions per second (\"Writes against raw write loops\").\n");
         let firsts: Vec<String> = self
             .backends
             .iter()
@@ -240,6 +215,7 @@ impl Report {
             "\nSQLite ceiling (rusqlite, assocd's migrations, WAL, synchronous=FULL, one connection):\n\n\
              - preload: {} rows in {:.1} s = {} rows/s (transactions of the preload's batch size);\n\
              - insert: {} rows/s = {} associations/s in transactions of {} rows (R5's 100 associations);\n\
+             - delete of C5's limit, one transaction each (`BEGIN IMMEDIATE`): {} transactions/s;\n\
              - lookup of 10 rows (R1's query shape): {} lookups/s, p50 {}, p99 {};\n\
              - file: {} = {:.0} bytes per association.",
             int(s.preload_rows as f64),
@@ -248,6 +224,7 @@ impl Report {
             int(s.insert_rows_per_s()),
             int(s.insert_rows_per_s() / 2.0),
             s.rows_per_tx,
+            int(s.deletes_per_s()),
             int(s.lookups_per_s()),
             us(s.lookup_us(0.5)),
             us(s.lookup_us(0.99)),
