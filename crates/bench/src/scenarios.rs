@@ -78,7 +78,12 @@ pub fn all(token: &str, associations: u64) -> Vec<Scenario> {
     let t = auth.clone();
     let r6: MakeReq = Arc::new(move |seq| {
         let ids: Vec<String> = (0..BATCH)
-            .map(|i| format!(r#"{{"id":"{}"}}"#, 1 + mix(seq * BATCH + i) % contacts))
+            .map(|i| {
+                format!(
+                    r#"{{"id":"{}"}}"#,
+                    1 + mix(seq.wrapping_mul(BATCH).wrapping_add(i)) % contacts
+                )
+            })
             .collect();
         Req::post(
             "/crm/v4/associations/contacts/companies/batch/read",
