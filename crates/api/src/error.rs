@@ -60,6 +60,21 @@ impl ApiError {
             context: BTreeMap::new(),
         }
     }
+
+    /// A 400 naming the request field that is wrong: `context.field` and one `INVALID_FIELD`
+    /// detail `in` that field.
+    pub fn field(field: &str, message: String) -> Self {
+        ApiError::Invalid {
+            details: vec![ErrorDetail {
+                message: message.clone(),
+                in_: Some(field.to_string()),
+                code: Some("INVALID_FIELD".into()),
+                context: Default::default(),
+            }],
+            context: BTreeMap::from([("field".into(), vec![field.to_string()])]),
+            message,
+        }
+    }
 }
 
 /// HubSpot's `ErrorDetail`.

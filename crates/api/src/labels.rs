@@ -109,24 +109,7 @@ async fn list(
 
 /// A broken label rule as HubSpot's field error.
 fn rule_error((field, message): label_rules::RuleError) -> ApiError {
-    field_error(field, message)
-}
-
-fn field_error(field: &str, message: String) -> ApiError {
-    let mut e = ApiError::invalid(message.clone());
-    if let ApiError::Invalid {
-        context, details, ..
-    } = &mut e
-    {
-        context.insert("field".into(), vec![field.to_string()]);
-        details.push(crate::error::ErrorDetail {
-            message,
-            in_: Some(field.to_string()),
-            code: Some("INVALID_FIELD".into()),
-            context: Default::default(),
-        });
-    }
-    e
+    ApiError::field(field, message)
 }
 
 async fn create(

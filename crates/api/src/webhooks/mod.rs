@@ -94,21 +94,3 @@ pub(crate) fn iso(ms: i64) -> String {
         .map(crate::wire::timestamp)
         .unwrap_or_default()
 }
-
-/// A 400 naming the request field that is wrong, as HubSpot's management API answers.
-pub(super) fn field_error(field: &str, message: String) -> ApiError {
-    let mut e = ApiError::invalid(message.clone());
-    if let ApiError::Invalid {
-        context, details, ..
-    } = &mut e
-    {
-        context.insert("field".into(), vec![field.to_string()]);
-        details.push(crate::error::ErrorDetail {
-            message,
-            in_: Some(field.to_string()),
-            code: Some("INVALID_FIELD".into()),
-            context: Default::default(),
-        });
-    }
-    e
-}

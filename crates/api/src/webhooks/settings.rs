@@ -76,10 +76,10 @@ pub(super) async fn configure(
 ) -> Result<Response, ApiError> {
     let app_id = authorize(&state, query, params.get(0)).await?;
     let req: ChangeRequest = parse(&body)?;
-    check_target_url(&req.target_url).map_err(|m| super::field_error("targetUrl", m))?;
+    check_target_url(&req.target_url).map_err(|m| ApiError::field("targetUrl", m))?;
     let max = req.throttling.max_concurrent_requests;
     check_max_concurrent(max)
-        .map_err(|m| super::field_error("throttling.maxConcurrentRequests", m))?;
+        .map_err(|m| ApiError::field("throttling.maxConcurrentRequests", m))?;
     let stored = state
         .store
         .put_webhook_settings(app_id, &req.target_url, max)

@@ -119,7 +119,7 @@ pub(super) async fn create(
         req.property_name.as_deref(),
         req.active.unwrap_or(true),
     )
-    .map_err(|(field, message)| super::field_error(field, message))?;
+    .map_err(|(field, message)| ApiError::field(field, message))?;
     let created = state.store.create_subscription(app_id, &new).await?;
     Ok(json(
         StatusCode::CREATED,
