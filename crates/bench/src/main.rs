@@ -22,6 +22,7 @@ mod run;
 mod scenarios;
 mod second;
 mod server;
+mod standalone;
 mod tables;
 mod webhooks;
 mod writes;
@@ -50,6 +51,10 @@ enum Mode {
     /// Only R5 with webhook subscriptions off and on, and the deliveries, on fresh databases
     /// (prints the table; writes nothing unless --out).
     Webhooks(Opts),
+    /// Only the switchable features' R1 pairs (off and on, `--rounds` rounds each) on a fresh
+    /// dataset of `--associations` (default 100,000); `--only` picks features by id
+    /// (journal, metrics, access-log, rate-limits). Prints the table; writes nothing unless --out.
+    Features(Opts),
     /// Load one URL with GET, print req/s and latency (for checking the load generator).
     Load {
         /// `http://HOST:PORT/PATH`.
@@ -113,6 +118,9 @@ struct Opts {
     /// load generator, the feature pairs and the webhooks measurement.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
+    /// Rounds of (off, on) runs per feature pair [default: 4, smoke 2, features 6].
+    #[arg(long)]
+    rounds: Option<usize>,
     /// Write the Markdown report here [default: docs/benchmarks.md for `all`, nothing for `smoke`].
     #[arg(long)]
     out: Option<PathBuf>,
@@ -123,6 +131,9 @@ static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::n
 fn started() -> std::time::Instant {
     *STARTED.get_or_init(std::time::Instant::now)
 }
+
+/// The bootstrap token every server of a run is started with.
+const BENCH_TOKEN: &str = "bench-token-0123456789abcdef";
 
 fn repo_root() -> PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -142,7 +153,8 @@ fn main() -> std::process::ExitCode {
         } => load_url(&url, concurrency, duration, &token, ids),
         Mode::All(o) => bench("all", o),
         Mode::Smoke(o) => bench("smoke", o),
-        Mode::Webhooks(o) => webhooks_only(o),
+        Mode::Webhooks(o) => standalone::webhooks(o),
+        Mode::Features(o) => standalone::features(o),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -232,8 +244,9 @@ fn bench(mode: &'static str, o: Opts) -> anyhow::Result<()> {
         },
         assocd,
         tmp: tmp.path().to_path_buf(),
-        token: Arc::from("bench-token-0123456789abcdef"),
+        token: Arc::from(BENCH_TOKEN),
         only: o.only.clone(),
+        pair_rounds: o.rounds.unwrap_or(if smoke { 2 } else { 4 }).max(1),
     };
     let settings = format!(
         "{:.1} s per scenario and concurrency after {:.2} s of warm-up; concurrency {}; {} associations preloaded \
@@ -287,72 +300,6 @@ fn bench(mode: &'static str, o: Opts) -> anyhow::Result<()> {
     }
     if smoke && errors > 0 {
         anyhow::bail!("{errors} unexpected answers during the smoke pass (see the table)");
-    }
-    Ok(())
-}
-
-/// `webhooks`: the webhooks measurement alone, on a fresh SQLite file and a fresh PostgreSQL
-/// database (when one answers).
-fn webhooks_only(o: Opts) -> anyhow::Result<()> {
-    let duration = Duration::from_secs_f64(o.duration.unwrap_or(5.0));
-    let assocd = match o.assocd.clone() {
-        Some(p) => p,
-        None => server::assocd_binary(&repo_root())?,
-    };
-    let tmp = tempfile::Builder::new().prefix("assocd-bench.").tempdir()?;
-    let cfg = run::Config {
-        duration,
-        warmup: (duration / 10).min(Duration::from_millis(500)),
-        concurrency: o.concurrency.clone(),
-        associations: 0,
-        small: 0,
-        preload_batch: 1,
-        preload_concurrency: 1,
-        idle_wait: Duration::ZERO,
-        assocd,
-        tmp: tmp.path().to_path_buf(),
-        token: Arc::from("bench-token-0123456789abcdef"),
-        only: Vec::new(),
-    };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let text = rt.block_on(async {
-        let mut results = Vec::new();
-        if !o.no_sqlite {
-            let db = run::Database::Sqlite(cfg.tmp.join("assocd.sqlite"));
-            results.push((
-                "SQLite".to_string(),
-                webhooks::measure(&cfg, "SQLite", &db).await?,
-            ));
-        }
-        let pg_url = if o.no_postgres {
-            None
-        } else {
-            pg::find(o.postgres.clone()).await
-        };
-        if let Some(url) = pg_url {
-            let name = format!("assocd_bench_{}", std::process::id());
-            let db_url = pg::create(&url, &name).await?;
-            let db = run::Database::Postgres { url: db_url };
-            let r = webhooks::measure(&cfg, "PostgreSQL", &db).await;
-            if let Err(e) = pg::drop_db(&url, &name).await {
-                note!("could not drop database {name}: {e}");
-            }
-            results.push(("PostgreSQL".to_string(), r?));
-        }
-        let rows: Vec<(String, Option<&webhooks::WebhookResult>)> =
-            results.iter().map(|(n, r)| (n.clone(), Some(r))).collect();
-        let mut text = String::new();
-        webhooks::table(&rows, &mut text);
-        anyhow::Ok(text)
-    })?;
-    if o.keep {
-        note!("kept {}", tmp.keep().display());
-    }
-    println!("{text}");
-    if let Some(p) = &o.out {
-        std::fs::write(p, &text)?;
     }
     Ok(())
 }

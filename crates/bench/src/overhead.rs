@@ -1,6 +1,8 @@
 //! What a switchable feature costs: R1 at the highest concurrency on the loaded database, with
-//! assocd started without the feature and with it, alternating twice so drift on a shared
-//! machine hits both sides. Each feature whose issue sets a cost target adds one `Pair`.
+//! assocd started without the feature and with it, in rounds of one run each. The order flips
+//! every round (off-on, on-off, ...), so a machine that slows down or speeds up steadily hits
+//! both sides alike, and the figure is the median of the rounds' on/off ratios, which one
+//! disturbed run cannot move far. Each feature whose issue sets a cost target adds one `Pair`.
 
 use crate::load::{self, Stats};
 use crate::run::{start_assocd_with, Config, Database};
@@ -66,15 +68,24 @@ fn rate_limits() -> Pair {
     }
 }
 
-/// Rounds of (off, on) runs.
-const ROUNDS: usize = 2;
-
 pub struct PairResult {
     pub title: &'static str,
     pub keep: f64,
     pub concurrency: usize,
+    /// One run per round and side, in round order.
     pub off: Vec<Stats>,
     pub on: Vec<Stats>,
+}
+
+/// The median of `values` (the mean of the middle two for an even count); 0 when empty.
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    match n {
+        0 => 0.0,
+        _ if n % 2 == 1 => values[n / 2],
+        _ => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
 }
 
 impl PairResult {
@@ -96,13 +107,24 @@ impl PairResult {
         Self::rps(&self.on)
     }
 
+    /// Each round's on/off throughput ratio.
+    pub fn round_ratios(&self) -> Vec<f64> {
+        self.off
+            .iter()
+            .zip(&self.on)
+            .map(|(off, on)| {
+                if off.rps() > 0.0 {
+                    on.rps() / off.rps()
+                } else {
+                    0.0
+                }
+            })
+            .collect()
+    }
+
+    /// The median of the rounds' ratios.
     pub fn ratio(&self) -> f64 {
-        let off = self.off_rps();
-        if off > 0.0 {
-            self.on_rps() / off
-        } else {
-            0.0
-        }
+        median(self.round_ratios())
     }
 
     pub fn errors(&self) -> u64 {
@@ -114,16 +136,19 @@ impl PairResult {
     }
 }
 
-/// Measures every pair on `db` (already loaded with `associations`).
+/// Measures the pairs `wanted` accepts on `db` (already loaded with `associations`), `rounds`
+/// rounds each.
 pub async fn measure(
     cfg: &Config,
     name: &str,
     db: &Database,
     associations: u64,
+    rounds: usize,
+    wanted: impl Fn(&str) -> bool,
 ) -> anyhow::Result<Vec<PairResult>> {
     let c = *cfg.concurrency.iter().max().unwrap_or(&32);
     let mut out = Vec::new();
-    for pair in pairs() {
+    for pair in pairs().into_iter().filter(|p| wanted(p.id)) {
         let mut res = PairResult {
             title: pair.title,
             keep: pair.keep,
@@ -139,8 +164,12 @@ pub async fn measure(
             }
             None => Vec::new(),
         };
-        for round in 0..ROUNDS {
-            for (side, flags) in [("off", pair.off), ("on", pair.on)] {
+        for round in 0..rounds {
+            let mut sides = [("off", pair.off), ("on", pair.on)];
+            if round % 2 == 1 {
+                sides.reverse();
+            }
+            for (side, flags) in sides {
                 let mut flags: Vec<&str> = flags.to_vec();
                 flags.extend(fixture.iter().map(String::as_str));
                 let log = format!(
@@ -159,37 +188,60 @@ pub async fn measure(
             }
         }
         note!(
-            "{name} {}: R1 c={c} {:.0} req/s off, {:.0} on ({:.1}%)",
+            "{name} {}: R1 c={c} {:.0} req/s off, {:.0} on; median of {rounds} rounds {:.1}% ({})",
             pair.id,
             res.off_rps(),
             res.on_rps(),
-            res.ratio() * 100.0
+            res.ratio() * 100.0,
+            percents(&res.round_ratios())
         );
         out.push(res);
     }
     Ok(out)
 }
 
+/// Ratios as `97.1%, 95.0%, ...`.
+fn percents(ratios: &[f64]) -> String {
+    let parts: Vec<String> = ratios
+        .iter()
+        .map(|r| format!("{:.1}%", r * 100.0))
+        .collect();
+    parts.join(", ")
+}
+
 /// The report's table.
 pub fn table(backends: &[(String, &[PairResult])], out: &mut String) {
     out.push_str(
-        "| Backend | Feature | R1 off (req/s) | R1 on (req/s) | on / off | Target | Status |\n",
+        "| Backend | Feature | R1 off (req/s) | R1 on (req/s) | on / off (median of rounds) | each round | Target | Status |\n",
     );
-    out.push_str("|---|---|---:|---:|---:|---:|---|\n");
+    out.push_str("|---|---|---:|---:|---:|---|---:|---|\n");
     for (name, results) in backends {
         for r in results.iter() {
             let met = r.ratio() >= r.keep && r.errors() == 0;
             let _ = writeln!(
                 out,
-                "| {name} | {} (c={}) | {} | {} | {:.1}% | ≥ {:.0}% | {} |",
+                "| {name} | {} (c={}) | {} | {} | {:.1}% | {} | ≥ {:.0}% | {} |",
                 r.title,
                 r.concurrency,
                 crate::report::int(r.off_rps()),
                 crate::report::int(r.on_rps()),
                 r.ratio() * 100.0,
+                percents(&r.round_ratios()),
                 r.keep * 100.0,
                 if met { "met" } else { "missed" }
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::median;
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median(vec![]), 0.0);
+        assert_eq!(median(vec![0.9, 1.2, 0.5]), 0.9);
+        assert_eq!(median(vec![1.0, 0.5, 0.9, 0.97]), (0.9 + 0.97) / 2.0);
     }
 }

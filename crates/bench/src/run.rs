@@ -28,6 +28,8 @@ pub struct Config {
     pub token: Arc<str>,
     /// Only these scenarios (and none of the side measurements) when not empty.
     pub only: Vec<String>,
+    /// Rounds of (off, on) runs per feature pair (`overhead`).
+    pub pair_rounds: usize,
 }
 
 impl Config {
@@ -181,7 +183,7 @@ impl Database {
     }
 }
 
-fn start_assocd(cfg: &Config, db: &Database, log: &str) -> anyhow::Result<Server> {
+pub fn start_assocd(cfg: &Config, db: &Database, log: &str) -> anyhow::Result<Server> {
     start_assocd_with(cfg, db, log, &[])
 }
 
@@ -333,7 +335,11 @@ pub async fn backend(
     note!("{name}: scenarios done, assocd stopped");
     if cfg.only.is_empty() {
         if out.associations > 0 {
-            out.overhead = crate::overhead::measure(cfg, name, db, out.associations).await?;
+            out.overhead =
+                crate::overhead::measure(cfg, name, db, out.associations, cfg.pair_rounds, |_| {
+                    true
+                })
+                .await?;
         }
         out.webhooks = Some(crate::webhooks::measure(cfg, name, db).await?);
     }
