@@ -4,10 +4,11 @@
 //! admits or refuses calls is `layers::rate_limit`.
 
 use assocd_core::rate_limit::{Limits, RateLimitSetting, Tier, INTERVAL_MS};
-use assocd_core::rate_window::{Claims, Remaining, RemoteHits, Verdict, Windows, BUCKET_MS};
+use assocd_core::rate_window::{
+    Claims, FastMap, Remaining, RemoteHits, Verdict, Windows, BUCKET_MS,
+};
 use assocd_core::store::Store;
 use assocd_core::{Clock, PortalId};
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -28,7 +29,7 @@ const SWEEP_EVERY: Duration = Duration::from_secs(1);
 pub struct RateLimiter {
     /// The tier of portals without a setting of their own.
     default: RateLimitSetting,
-    settings: RwLock<HashMap<PortalId, RateLimitSetting>>,
+    settings: RwLock<FastMap<PortalId, RateLimitSetting>>,
     windows: Mutex<Windows>,
     /// This process's name in the shared counts.
     replica: String,
@@ -154,7 +155,7 @@ impl RateLimiter {
 
     /// Reads every portal's own setting from the store.
     pub async fn load_settings(&self, store: &dyn Store) -> assocd_core::Result<()> {
-        let all: HashMap<_, _> = store.all_rate_limits().await?.into_iter().collect();
+        let all: FastMap<_, _> = store.all_rate_limits().await?.into_iter().collect();
         *self.settings.write().unwrap_or_else(|p| p.into_inner()) = all;
         Ok(())
     }

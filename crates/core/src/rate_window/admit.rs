@@ -3,17 +3,18 @@
 use super::rows::Delta;
 use super::scopes::{DayCount, TokenWindow};
 use super::verdict::{Policy, Remaining, Verdict};
+use super::FastMap;
 use super::BUCKET_MS;
 use crate::rate_limit::{Limits, SEARCH_PER_SECOND};
 use crate::PortalId;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 /// Every window of this process.
 #[derive(Debug, Default)]
 pub struct Windows {
-    pub(super) tokens: HashMap<String, TokenWindow>,
-    pub(super) days: HashMap<PortalId, DayCount>,
-    pub(super) searches: HashMap<String, VecDeque<i64>>,
+    pub(super) tokens: FastMap<String, TokenWindow>,
+    pub(super) days: FastMap<PortalId, DayCount>,
+    pub(super) searches: FastMap<String, VecDeque<i64>>,
     /// Deltas of a failed exchange, to go with the next one.
     pub(super) restored: Vec<Delta>,
     /// Replicas alive on the database at the last exchange (this one included); 0 before the
