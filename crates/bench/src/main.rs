@@ -126,6 +126,16 @@ struct Opts {
     out: Option<PathBuf>,
 }
 
+impl Opts {
+    /// The PostgreSQL server to measure on, unless `--no-postgres` or none answers.
+    async fn postgres_url(&self) -> Option<String> {
+        if self.no_postgres {
+            return None;
+        }
+        pg::find(self.postgres.clone()).await
+    }
+}
+
 static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
 
 fn started() -> std::time::Instant {
@@ -356,11 +366,7 @@ async fn measure(
         backends.push(backend(cfg, "SQLite", &db).await);
     }
     let mut pg_ceiling = None;
-    let pg_url = if o.no_postgres {
-        None
-    } else {
-        pg::find(o.postgres.clone()).await
-    };
+    let pg_url = o.postgres_url().await;
     if let Some(url) = pg_url {
         let name = format!("assocd_bench_{}", std::process::id());
         note!(

@@ -52,11 +52,7 @@ where
         let db = Database::Sqlite(cfg.tmp.join("assocd.sqlite"));
         results.push(("SQLite".to_string(), pass("SQLite", db).await?));
     }
-    let pg_url = if o.no_postgres {
-        None
-    } else {
-        pg::find(o.postgres.clone()).await
-    };
+    let pg_url = o.postgres_url().await;
     if let Some(url) = pg_url {
         let name = format!("assocd_bench_{}", std::process::id());
         let db_url = pg::create(&url, &name).await?;
