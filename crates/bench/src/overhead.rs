@@ -7,7 +7,9 @@
 use crate::load::{self, Stats};
 use crate::run::{start_assocd_with, Config, Database};
 use crate::scenarios;
+use crate::server::cpu_ns;
 use std::fmt::Write;
+use std::time::Duration;
 
 /// One feature: the flags that turn it off and on, and the share of R1's throughput it must keep.
 pub struct Pair {
@@ -75,6 +77,11 @@ pub struct PairResult {
     /// One run per round and side, in round order.
     pub off: Vec<Stats>,
     pub on: Vec<Stats>,
+    /// The server's CPU time per answered request in each run, in nanoseconds (`cpu_ns`):
+    /// what the feature costs the server itself, which other work on the machine moves far
+    /// less than it moves throughput.
+    pub off_cpu: Vec<f64>,
+    pub on_cpu: Vec<f64>,
 }
 
 /// The median of `values` (the mean of the middle two for an even count); 0 when empty.
@@ -127,6 +134,15 @@ impl PairResult {
         median(self.round_ratios())
     }
 
+    /// Each round's on/off ratio of server CPU per request.
+    pub fn cpu_ratios(&self) -> Vec<f64> {
+        self.off_cpu
+            .iter()
+            .zip(&self.on_cpu)
+            .map(|(off, on)| if *off > 0.0 { on / off } else { 0.0 })
+            .collect()
+    }
+
     pub fn errors(&self) -> u64 {
         self.off
             .iter()
@@ -155,6 +171,8 @@ pub async fn measure(
             concurrency: c,
             off: Vec::new(),
             on: Vec::new(),
+            off_cpu: Vec::new(),
+            on_cpu: Vec::new(),
         };
         let fixture = match pair.fixture {
             Some(doc) => {
@@ -179,21 +197,37 @@ pub async fn measure(
                 );
                 let server = start_assocd_with(cfg, db, &log, &flags)?;
                 let r1 = scenarios::r1(&cfg.token, associations);
-                let s = load::run(server.addr, c, cfg.warmup, cfg.duration, r1.make, r1.ok).await;
+                let warm = r1.make.clone();
+                load::run(server.addr, c, Duration::ZERO, cfg.warmup, warm, r1.ok).await;
+                let cpu_before = cpu_ns(server.pid());
+                let s =
+                    load::run(server.addr, c, Duration::ZERO, cfg.duration, r1.make, r1.ok).await;
+                let cpu = match (cpu_before, cpu_ns(server.pid())) {
+                    (Some(a), Some(b)) if s.requests > 0 => (b - a) as f64 / s.requests as f64,
+                    _ => 0.0,
+                };
                 server.stop()?;
                 match side {
-                    "off" => res.off.push(s),
-                    _ => res.on.push(s),
+                    "off" => {
+                        res.off.push(s);
+                        res.off_cpu.push(cpu);
+                    }
+                    _ => {
+                        res.on.push(s);
+                        res.on_cpu.push(cpu);
+                    }
                 }
             }
         }
         note!(
-            "{name} {}: R1 c={c} {:.0} req/s off, {:.0} on; median of {rounds} rounds {:.1}% ({})",
+            "{name} {}: R1 c={c} {:.0} req/s off, {:.0} on; median of {rounds} rounds {:.1}% ({}); server CPU per request on/off {:.1}% ({})",
             pair.id,
             res.off_rps(),
             res.on_rps(),
             res.ratio() * 100.0,
-            percents(&res.round_ratios())
+            percents(&res.round_ratios()),
+            median(res.cpu_ratios()) * 100.0,
+            percents(&res.cpu_ratios())
         );
         out.push(res);
     }
@@ -212,21 +246,24 @@ fn percents(ratios: &[f64]) -> String {
 /// The report's table.
 pub fn table(backends: &[(String, &[PairResult])], out: &mut String) {
     out.push_str(
-        "| Backend | Feature | R1 off (req/s) | R1 on (req/s) | on / off (median of rounds) | each round | Target | Status |\n",
+        "| Backend | Feature | R1 off (req/s) | R1 on (req/s) | on / off (median of rounds) | each round | server CPU per request, off / on | on / off (median) | Target | Status |\n",
     );
-    out.push_str("|---|---|---:|---:|---:|---|---:|---|\n");
+    out.push_str("|---|---|---:|---:|---:|---|---:|---:|---:|---|\n");
     for (name, results) in backends {
         for r in results.iter() {
             let met = r.ratio() >= r.keep && r.errors() == 0;
             let _ = writeln!(
                 out,
-                "| {name} | {} (c={}) | {} | {} | {:.1}% | {} | ≥ {:.0}% | {} |",
+                "| {name} | {} (c={}) | {} | {} | {:.1}% | {} | {:.1} / {:.1} µs | {:.1}% | ≥ {:.0}% | {} |",
                 r.title,
                 r.concurrency,
                 crate::report::int(r.off_rps()),
                 crate::report::int(r.on_rps()),
                 r.ratio() * 100.0,
                 percents(&r.round_ratios()),
+                median(r.off_cpu.clone()) / 1000.0,
+                median(r.on_cpu.clone()) / 1000.0,
+                median(r.cpu_ratios()) * 100.0,
                 r.keep * 100.0,
                 if met { "met" } else { "missed" }
             );

@@ -158,7 +158,7 @@ impl Report {
         out.push_str("\nFirst answer: process start to the first 200 of an authenticated labels list (S1), polled every 0.5 ms; on the loaded database with a warm page cache. Idle RSS: VmRSS after the first answer and a short idle pause.\n");
         out.push_str("\n## Growth\n\n");
         self.growth(&mut out);
-        out.push_str("\n## What switchable features cost\n\nR1 on the loaded database at the highest concurrency, assocd started without and with the feature, in rounds of one run per side whose order flips every round (off then on, on then off, ...). On / off is the median of the rounds' ratios, each listed; the throughputs are over every round.\n\n");
+        out.push_str("\n## What switchable features cost\n\nR1 on the loaded database at the highest concurrency, assocd started without and with the feature, in rounds of one run per side whose order flips every round (off then on, on then off, ...). On / off is the median of the rounds' ratios, each listed; the throughputs are over every round. Server CPU per request: the server's CPU time (all its threads) over a run divided by the requests it answered, the median of the rounds; other work on the machine moves it far less than it moves throughput.\n\n");
         let pairs: Vec<(String, &[crate::overhead::PairResult])> = self
             .backends
             .iter()

@@ -113,6 +113,18 @@ impl Drop for Server {
 }
 
 /// VmRSS of a process, in bytes.
+/// CPU time the process has used so far, in nanoseconds: the sum of its threads' run time
+/// (`/proc/<pid>/task/*/schedstat`, first field). Threads that already ended are not counted;
+/// a server's workers live as long as it does.
+pub fn cpu_ns(pid: u32) -> Option<u64> {
+    let mut total = 0;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).ok()? {
+        let stat = std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok()?;
+        total += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(total)
+}
+
 pub fn rss_of(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
