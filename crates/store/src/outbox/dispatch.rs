@@ -5,11 +5,13 @@
 //! replicas dispatch one at a time and every round commits after the one before it: a reader
 //! of the feed who has seen round `r` never later finds a change in a round up to `r`.
 
-use super::deliveries::{fan_out, record_results};
+use super::deliveries::record_results;
+use super::fan_out::{plan, plan_holds, queue_plan, Plan};
 use crate::{db_error, get_i64, Backend, SqlStore};
 use assocd_core::events::{AttemptResult, Tick};
 use assocd_core::store::Result;
-use assocd_core::Error;
+use assocd_core::{Error, PortalId};
+use sqlx::AnyConnection;
 
 /// Changes looked at per step.
 const MAX_CHANGES: i64 = 1000;
@@ -31,6 +33,67 @@ pub(crate) fn real_now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// The oldest undispatched changes (`(change id, portal)`), at most `MAX_CHANGES` and, past
+/// the first, at most `max_events` events; the tick's counts of them.
+async fn pick(
+    conn: &mut AnyConnection,
+    max_events: usize,
+) -> Result<(Vec<(i64, PortalId)>, Tick), sqlx::Error> {
+    let rows = sqlx::query(&format!(
+        "SELECT change_id, portal_id, events FROM outbox_changes
+         WHERE dispatch_round IS NULL ORDER BY change_id LIMIT {MAX_CHANGES}"
+    ))
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut tick = Tick {
+        more: rows.len() as i64 == MAX_CHANGES,
+        ..Tick::default()
+    };
+    let mut picked = Vec::new();
+    for row in &rows {
+        let events = get_i64(row, "events")? as usize;
+        if !picked.is_empty() && tick.events + events > max_events {
+            tick.more = true;
+            break;
+        }
+        picked.push((get_i64(row, "change_id")?, get_i64(row, "portal_id")?));
+        tick.events += events;
+    }
+    tick.changes = picked.len();
+    Ok((picked, tick))
+}
+
+/// Whether every one of `changes` is still undispatched.
+async fn undispatched(
+    conn: &mut AnyConnection,
+    changes: &[(i64, PortalId)],
+) -> Result<bool, sqlx::Error> {
+    let mut found = 0;
+    for chunk in changes.chunks(ID_CHUNK) {
+        let sql = format!(
+            "SELECT COUNT(*) FROM outbox_changes WHERE dispatch_round IS NULL AND change_id IN {}",
+            id_list(1, chunk.len())
+        );
+        let mut q = sqlx::query_scalar::<_, i64>(&sql);
+        for (id, _) in chunk {
+            q = q.bind(*id);
+        }
+        found += q.fetch_one(&mut *conn).await?;
+    }
+    Ok(found == changes.len() as i64)
+}
+
+/// The changes a step dispatches, its counts, and their deliveries.
+type Prepared = (Vec<(i64, PortalId)>, Tick, Plan);
+
+/// Picks and plans on a connection of the read pool.
+async fn prepare(store: &SqlStore, max_events: usize) -> Result<Prepared, sqlx::Error> {
+    let mut conn = store.read.acquire().await?;
+    let (changes, tick) = pick(&mut conn, max_events).await?;
+    let plan = plan(&mut conn, &changes).await?;
+    Ok((changes, tick, plan))
+}
+
 pub(crate) async fn tick(
     store: &SqlStore,
     owner: &str,
@@ -48,6 +111,16 @@ pub(crate) async fn tick(
         return Ok(Tick::default());
     }
     let step = async {
+        // SQLite: the changes and their events are read before the step takes the one writer,
+        // which the association writes wait for meanwhile (reading the events of 32 R5
+        // requests held it ~60 ms); inside, the step only checks that nothing moved since.
+        // This process is the file's only dispatcher, so the check rarely fails; when it does,
+        // the step reads again inside. PostgreSQL reads inside: its writers do not wait for
+        // this transaction, and the cursor's lock decides which replica dispatches.
+        let early = match (store.backend, waiting) {
+            (Backend::Sqlite, Some(_)) => Some(prepare(store, max_events).await?),
+            _ => None,
+        };
         let mut tx = store.begin_worker().await?;
         record_results(&mut tx, store.backend, owner, results).await?;
         if waiting.is_none() {
@@ -68,28 +141,23 @@ pub(crate) async fn tick(
             tx.commit().await?;
             return Ok(Tick::default());
         };
-        let rows = sqlx::query(&format!(
-            "SELECT change_id, portal_id, events FROM outbox_changes
-             WHERE dispatch_round IS NULL ORDER BY change_id LIMIT {MAX_CHANGES}"
-        ))
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut tick = Tick {
-            more: rows.len() as i64 == MAX_CHANGES,
-            ..Tick::default()
-        };
-        let mut picked = Vec::new();
-        for row in &rows {
-            let events = get_i64(row, "events")? as usize;
-            if !picked.is_empty() && tick.events + events > max_events {
-                tick.more = true;
-                break;
+        let mut prepared = None;
+        if let Some((changes, tick, plan)) = early {
+            if undispatched(&mut tx, &changes).await?
+                && plan_holds(&mut tx, &plan, &changes).await?
+            {
+                prepared = Some((changes, tick, plan));
             }
-            picked.push((get_i64(row, "change_id")?, get_i64(row, "portal_id")?));
-            tick.events += events;
         }
-        tick.changes = picked.len();
-        tick.batches = fan_out(&mut tx, store.backend, &picked, real_now_ms(), round).await?;
+        let (picked, mut tick, plan) = match prepared {
+            Some(p) => p,
+            None => {
+                let (changes, tick) = pick(&mut tx, max_events).await?;
+                let plan = plan(&mut tx, &changes).await?;
+                (changes, tick, plan)
+            }
+        };
+        tick.batches = queue_plan(&mut tx, store.backend, plan, real_now_ms(), round).await?;
         let picked: Vec<i64> = picked.into_iter().map(|(c, _)| c).collect();
         for chunk in picked.chunks(ID_CHUNK) {
             let sql = format!(

@@ -8,6 +8,7 @@
 mod claims;
 mod deliveries;
 mod dispatch;
+mod fan_out;
 mod feed;
 mod ranges;
 
