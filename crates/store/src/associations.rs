@@ -6,16 +6,14 @@
 //! both pass a limit check. Reads go through `crate::read`.
 
 use crate::outbox::ChangeMeta;
-use crate::read::{Arg, Query, Row};
 use crate::{write_tx, SqlStore, TxError};
 use assocd_core::events::ChangeSource;
 use assocd_core::records::{
-    describe, refuse_batch, AssociatedRecord, HighUsageReport, LinkEdit, LinkOutcome, Page,
-    PairTypes, TypeKey,
+    refuse_batch, HighUsageReport, LinkEdit, LinkOutcome, Page, PairTypes, TypeKey,
 };
 use assocd_core::search::{RecordPage, RecordQuery};
 use assocd_core::store::{AssociationStore, Result};
-use assocd_core::{AssocType, Category, ObjectType, Pair, PortalId, RecordId, TypeId};
+use assocd_core::{Category, ObjectType, Pair, PortalId, RecordId, TypeId};
 use async_trait::async_trait;
 use sqlx::AnyConnection;
 use std::collections::BTreeMap;
@@ -74,88 +72,6 @@ fn key_of(category: &str, type_id: i64) -> Option<TypeKey> {
     Category::parse(category).map(|c| TypeKey::new(c, type_id as TypeId))
 }
 
-/// The query of one page of `from`'s associations in direction `pair`, in one statement (one
-/// snapshot): the inner query picks the next `limit + 1` associated ids off the primary key,
-/// the outer one fetches their types.
-fn page_query<'a>(
-    portal: PortalId,
-    pair: &'a Pair,
-    from: RecordId,
-    after: Option<RecordId>,
-    limit: usize,
-) -> Query<'a> {
-    Query {
-        sql: PAGE_SQL,
-        args: vec![
-            Arg::I64(portal),
-            Arg::Str(pair.from.as_str()),
-            Arg::I64(from),
-            Arg::Str(pair.to.as_str()),
-            Arg::I64(after.unwrap_or(0)),
-            Arg::I64(limit as i64 + 1),
-        ],
-    }
-}
-
-/// One row of `PAGE_SQL` (to_id, category, type_id, label): an associated id and one of its
-/// types (`None`: a category this version does not know, skipped).
-fn page_row(row: &dyn Row) -> Result<(RecordId, Option<AssocType>)> {
-    let to_id = row.i64(0)?;
-    let Some(key) = key_of(&row.str(1)?, row.i64(2)?) else {
-        return Ok((to_id, None));
-    };
-    let t = match key.category {
-        Category::UserDefined => AssocType {
-            category: key.category,
-            type_id: key.type_id,
-            label: row.opt_str(3)?,
-        },
-        _ => describe(&[], key),
-    };
-    Ok((to_id, Some(t)))
-}
-
-/// Groups a page's rows by associated id; a `limit + 1`-th id means there is a next page.
-fn assemble_page(rows: Vec<(RecordId, Option<AssocType>)>, limit: usize) -> Page {
-    let mut results: Vec<AssociatedRecord> = Vec::new();
-    for (to_id, t) in rows {
-        let Some(t) = t else { continue };
-        match results.last_mut() {
-            Some(last) if last.to_id == to_id => last.types.push(t),
-            _ => results.push(AssociatedRecord {
-                to_id,
-                types: vec![t],
-            }),
-        }
-    }
-    let mut next_after = None;
-    if results.len() > limit {
-        results.truncate(limit);
-        next_after = results.last().map(|r| r.to_id);
-    }
-    Page {
-        results,
-        next_after,
-    }
-}
-
-/// One page: the rows of the first `$6` (= limit + 1) associated ids after `$5`. The scalar
-/// subquery finds the `$6`-th such id (none: fewer remain), so the outer query is one range
-/// of the primary key, without a temporary table of ids. A label is looked up only for a
-/// USER_DEFINED row (a join would probe `labels` for every row).
-pub(crate) const PAGE_SQL: &str = "SELECT a.to_id, a.category, a.type_id,
-       CASE WHEN a.category = 'USER_DEFINED' THEN
-         (SELECT l.label FROM labels l WHERE l.portal_id = a.portal_id AND l.type_id = a.type_id)
-       END AS label
-     FROM associations a
-     WHERE a.portal_id = $1 AND a.from_type = $2 AND a.from_id = $3 AND a.to_type = $4 AND a.to_id > $5
-       AND a.to_id <= COALESCE(
-             (SELECT to_id FROM associations
-               WHERE portal_id = $1 AND from_type = $2 AND from_id = $3 AND to_type = $4 AND to_id > $5
-               GROUP BY to_id ORDER BY to_id LIMIT 1 OFFSET $6 - 1),
-             9223372036854775807)
-     ORDER BY a.to_id, a.category, a.type_id";
-
 /// Plans and writes one batch in the caller's transaction; an all-or-nothing batch with a
 /// failed input is refused whole (a domain error, so the caller rolls it back).
 pub(crate) async fn apply_batch(
@@ -191,9 +107,7 @@ impl AssociationStore for SqlStore {
         after: Option<RecordId>,
         limit: usize,
     ) -> Result<Page> {
-        let q = page_query(portal, pair, from, after, limit);
-        let rows = self.read_rows(q.sql, &q.args, page_row).await?;
-        Ok(assemble_page(rows, limit))
+        pages::list(self, portal, pair, from, after, limit).await
     }
 
     #[tracing::instrument(level = "debug", skip(self, inputs), fields(n = inputs.len()))]

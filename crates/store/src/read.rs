@@ -26,6 +26,8 @@ pub(crate) enum Arg<'a> {
 pub(crate) trait Row {
     fn i64(&self, col: usize) -> Result<i64, Error>;
     fn str(&self, col: usize) -> Result<String, Error>;
+    /// A text column's bytes without a copy or a UTF-8 check, to compare with known texts.
+    fn text_bytes(&self, col: usize) -> Result<&[u8], Error>;
     fn opt_str(&self, col: usize) -> Result<Option<String>, Error>;
 }
 
@@ -35,6 +37,10 @@ impl Row for sqlx::any::AnyRow {
     }
     fn str(&self, col: usize) -> Result<String, Error> {
         sqlx::Row::try_get(self, col).map_err(db_error)
+    }
+    fn text_bytes(&self, col: usize) -> Result<&[u8], Error> {
+        let text: &str = sqlx::Row::try_get(self, col).map_err(db_error)?;
+        Ok(text.as_bytes())
     }
     fn opt_str(&self, col: usize) -> Result<Option<String>, Error> {
         sqlx::Row::try_get(self, col).map_err(db_error)
@@ -47,6 +53,16 @@ impl Row for rusqlite::Row<'_> {
     }
     fn str(&self, col: usize) -> Result<String, Error> {
         self.get(col).map_err(sqlite_error)
+    }
+    fn text_bytes(&self, col: usize) -> Result<&[u8], Error> {
+        let value = self.get_ref(col).map_err(sqlite_error)?;
+        value.as_bytes().map_err(|e| {
+            sqlite_error(rusqlite::Error::FromSqlConversionFailure(
+                col,
+                value.data_type(),
+                Box::new(e),
+            ))
+        })
     }
     fn opt_str(&self, col: usize) -> Result<Option<String>, Error> {
         self.get(col).map_err(sqlite_error)
@@ -121,6 +137,16 @@ impl SqliteReaders {
         queries: &[Query<'_>],
         decode: impl Fn(&dyn Row) -> Result<T, Error>,
     ) -> Result<Vec<Vec<T>>, Error> {
+        self.with_conn(queries.len() > 1, |conn| run_on(conn, queries, &decode))
+    }
+
+    /// Runs `read` on an idle connection (opened if there is none), in one read transaction
+    /// (one snapshot) if `snapshot`.
+    pub(crate) fn with_conn<R>(
+        &self,
+        snapshot: bool,
+        read: impl FnOnce(&rusqlite::Connection) -> Result<R, Error>,
+    ) -> Result<R, Error> {
         let taken = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let conn = match taken {
             Some(c) => c,
@@ -130,7 +156,11 @@ impl SqliteReaders {
                 c
             }
         };
-        let result = run_on(&conn, queries, &decode);
+        let result = if snapshot {
+            in_snapshot(&conn, read)
+        } else {
+            read(&conn)
+        };
         if result.is_ok() || conn.is_autocommit() {
             self.idle
                 .lock()
@@ -149,33 +179,23 @@ impl SqliteReaders {
     }
 }
 
+/// `read` in one read transaction; a failed read still ends it.
+fn in_snapshot<R>(
+    conn: &rusqlite::Connection,
+    read: impl FnOnce(&rusqlite::Connection) -> Result<R, Error>,
+) -> Result<R, Error> {
+    conn.execute_batch("BEGIN").map_err(sqlite_error)?;
+    let result = read(conn);
+    let ended = conn.execute_batch("COMMIT").map_err(sqlite_error);
+    result.and_then(|r| ended.map(|()| r))
+}
+
 fn run_on<T>(
     conn: &rusqlite::Connection,
     queries: &[Query<'_>],
     decode: &impl Fn(&dyn Row) -> Result<T, Error>,
 ) -> Result<Vec<Vec<T>>, Error> {
-    let snapshot = queries.len() > 1;
-    if snapshot {
-        conn.execute_batch("BEGIN").map_err(sqlite_error)?;
-    }
-    let mut out = Vec::with_capacity(queries.len());
-    let mut failed = None;
-    for q in queries {
-        match query_on(conn, q, decode) {
-            Ok(rows) => out.push(rows),
-            Err(e) => {
-                failed = Some(e);
-                break;
-            }
-        }
-    }
-    if snapshot {
-        conn.execute_batch("COMMIT").map_err(sqlite_error)?;
-    }
-    match failed {
-        Some(e) => Err(e),
-        None => Ok(out),
-    }
+    queries.iter().map(|q| query_on(conn, q, decode)).collect()
 }
 
 fn query_on<T>(
@@ -208,7 +228,7 @@ fn query_on<T>(
 
 /// Maps a SQLite failure as `db_error` maps sqlx's: a busy or unopenable database is
 /// unavailable (503), anything else internal.
-fn sqlite_error(e: rusqlite::Error) -> Error {
+pub(crate) fn sqlite_error(e: rusqlite::Error) -> Error {
     use rusqlite::ErrorCode;
     match e.sqlite_error_code() {
         Some(

@@ -1,7 +1,7 @@
 //! Store-level tests of associations: query plans (listing cost grows with the page, not with
 //! the table), the limit count's index, the high-usage report, and an ignored million-row bench.
 
-use super::PAGE_SQL;
+use super::pages::{PAGE_SQL, SQLITE_RANGE};
 use crate::{ConnectOptions, SqlStore};
 use assocd_core::events::ChangeSource;
 use assocd_core::limits::LimitInput;
@@ -62,6 +62,16 @@ async fn listing_and_limit_counts_are_index_searches_not_scans() {
     assert!(
         page.contains("USING PRIMARY KEY (portal_id=? AND from_type=? AND from_id=? AND to_type=?"),
         "R1 plan:\n{page}"
+    );
+    // SQLite's page is one range of the primary key, read in key order without a sort.
+    let range = plan_of(&s, SQLITE_RANGE, 5).await;
+    assert!(
+        !range.contains("TEMP B-TREE") && !range.contains("SCAN a"),
+        "SQLite page plan sorts or scans:\n{range}"
+    );
+    assert!(
+        range.contains("USING PRIMARY KEY (portal_id=? AND from_type=? AND from_id=? AND to_type=? AND to_id>?)"),
+        "SQLite page plan:\n{range}"
     );
     // A write batch reads the stored types of its pairs off the primary key, one lookup per
     // pair, never a scan of the portal's rows.
