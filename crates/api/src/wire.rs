@@ -18,10 +18,48 @@ pub(crate) fn json_bytes<T: Serialize>(value: &T) -> Vec<u8> {
 
 /// A JSON answer with HubSpot's content type.
 pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {
-    let mut r = (status, json_bytes(value)).into_response();
+    json_body(status, json_bytes(value))
+}
+
+/// An answer of JSON already written, with HubSpot's content type.
+pub(crate) fn json_body(status: StatusCode, body: Vec<u8>) -> Response {
+    let mut r = (status, body).into_response();
     r.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_UTF8));
     r
+}
+
+/// Writes `s` as a JSON string, as serde_json writes it. Most strings of an answer need no
+/// escape (serde_json escapes only the quote, the backslash and control characters), and
+/// those are copied as they are.
+pub(crate) fn write_json_str(out: &mut Vec<u8>, s: &str) {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        let _ = serde_json::to_writer(out, s);
+    }
+}
+
+/// Writes an integer in decimal, as serde_json writes it.
+pub(crate) fn write_json_int(out: &mut Vec<u8>, n: i64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut v = n.unsigned_abs();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&digits[at..]);
 }
 
 /// 204 with no body.
@@ -206,6 +244,55 @@ impl<T: Serialize> BatchResponse<T> {
     }
 }
 
+/// `BatchResponse::finish` for results written by `write_results` (one JSON array) instead of
+/// serialized: the same envelope, status code and bytes (a test holds them equal), for an
+/// answer too large to go through serde's escaping of every key and string (R6: up to 1,000
+/// pages). `any_results`: whether the array has an item; `capacity`: the expected size.
+pub fn batch_written(
+    clock: &assocd_core::Clock,
+    started: chrono::DateTime<chrono::Utc>,
+    any_results: bool,
+    capacity: usize,
+    write_results: impl FnOnce(&mut Vec<u8>),
+    errors: Vec<StandardError>,
+    declared: crate::declared::Declared,
+) -> Response {
+    let completed = now(clock).max(started);
+    let times = [timestamp(started), timestamp(completed)];
+    let body = batch_body(any_results, capacity, write_results, &errors, &times);
+    json_body(declared.status(!errors.is_empty()), body)
+}
+
+/// The body of `batch_written`, with its start and end times.
+fn batch_body(
+    any_results: bool,
+    capacity: usize,
+    write_results: impl FnOnce(&mut Vec<u8>),
+    errors: &[StandardError],
+    [started, completed]: &[String; 2],
+) -> Vec<u8> {
+    let has_errors = !errors.is_empty();
+    let mut body = Vec::with_capacity(capacity + 128);
+    body.extend_from_slice(if has_errors && !any_results {
+        br#"{"status":"CANCELED","results":"#
+    } else {
+        br#"{"status":"COMPLETE","results":"#
+    });
+    write_results(&mut body);
+    if has_errors {
+        body.extend_from_slice(br#","numErrors":"#);
+        write_json_int(&mut body, errors.len() as i64);
+        body.extend_from_slice(br#","errors":"#);
+        let _ = serde_json::to_writer(&mut body, errors);
+    }
+    body.extend_from_slice(br#","startedAt":"#);
+    write_json_str(&mut body, started);
+    body.extend_from_slice(br#","completedAt":"#);
+    write_json_str(&mut body, completed);
+    body.push(b'}');
+    body
+}
+
 /// `{"inputs": [...]}` with the batch-level checks every batch endpoint applies.
 #[derive(Debug, serde::Deserialize)]
 pub struct BatchInput<T> {
@@ -245,4 +332,75 @@ pub fn parse_batch<T: DeserializeOwned>(
         });
     }
     Ok(batch.inputs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn written_strings_and_integers_are_serde_json_s_bytes() {
+        for s in [
+            "",
+            "plain",
+            "0-1",
+            "Boss \"quoted\"",
+            "back\\slash",
+            "tab\there",
+            "\u{1}\u{1f}",
+            "ünïcode ✓",
+            "\u{7f}",
+        ] {
+            let mut out = Vec::new();
+            write_json_str(&mut out, s);
+            assert_eq!(out, serde_json::to_vec(s).unwrap(), "{s:?}");
+        }
+        for n in [0, 7, 10, 279, i64::from(i32::MAX), i64::MAX, -1, i64::MIN] {
+            let mut out = Vec::new();
+            write_json_int(&mut out, n);
+            assert_eq!(out, serde_json::to_vec(&n).unwrap(), "{n}");
+        }
+    }
+
+    #[test]
+    fn a_written_batch_has_the_serialized_envelope() {
+        let times = [
+            "2026-12-01T10:00:00.000Z".to_string(),
+            "2026-12-01T10:00:00.005Z".to_string(),
+        ];
+        let error =
+            || StandardError::from(Error::not_found("No company").with("fromObjectId", ["7"]));
+        for (results, errors) in [
+            (vec![1, 2], vec![]),
+            (vec![1], vec![error()]),
+            (vec![], vec![error(), error()]),
+            (vec![], vec![]),
+        ] {
+            let written = batch_body(
+                !results.is_empty(),
+                0,
+                |out| serde_json::to_writer(out, &results).unwrap(),
+                &errors,
+                &times,
+            );
+            let has_errors = !errors.is_empty();
+            let serialized = serde_json::to_vec(&BatchResponse {
+                status: if has_errors && results.is_empty() {
+                    "CANCELED"
+                } else {
+                    "COMPLETE"
+                },
+                results,
+                num_errors: has_errors.then_some(errors.len()),
+                errors: has_errors.then_some(errors),
+                started_at: times[0].clone(),
+                completed_at: times[1].clone(),
+            })
+            .unwrap();
+            assert_eq!(
+                String::from_utf8(written).unwrap(),
+                String::from_utf8(serialized).unwrap()
+            );
+        }
+    }
 }

@@ -2,15 +2,15 @@
 
 use super::single::default_results;
 use super::wire::{
-    decode_cursor, encode_cursor, page_items, AssociationSpec, IdReader, LabelsBetweenObjectPair,
-    MultiAssociatedObject, NextPage, ObjectIdIn, ObjectIdOut, Paging,
+    batch_pages_size, decode_cursor, write_batch_pages, AssociationSpec, IdReader,
+    LabelsBetweenObjectPair, ObjectIdIn,
 };
 use crate::declared::declared;
 use crate::error::ApiError;
 use crate::extract::{Caller, Params, RawBody};
-use crate::wire::{no_content, now, parse_batch, BatchResponse, StandardError};
+use crate::wire::{batch_written, no_content, now, parse_batch, BatchResponse, StandardError};
 use crate::AppState;
-use assocd_core::records::{Cursor, EditOp, LinkEdit, LinkOutcome, MAX_PAGE};
+use assocd_core::records::{EditOp, LinkEdit, LinkOutcome, MAX_PAGE};
 use assocd_core::scopes::Operation;
 use assocd_core::{Error, Pair, RecordId};
 use axum::extract::State;
@@ -54,15 +54,6 @@ struct FetchRequest {
     id: serde_json::Value,
     #[serde(default)]
     after: Option<String>,
-}
-
-/// `PublicAssociationMultiWithLabel`.
-#[derive(Debug, Serialize)]
-struct MultiWithLabel {
-    from: ObjectIdOut,
-    to: Vec<MultiAssociatedObject>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    paging: Option<Paging>,
 }
 
 /// An item of the generic `BatchResponse.results` (an empty object).
@@ -176,7 +167,7 @@ pub(super) async fn read(
         .store
         .read_associations(portal, &pair, &requests, MAX_PAGE)
         .await?;
-    let (mut results, mut errors) = (Vec::new(), Vec::new());
+    let (mut found, mut errors) = (Vec::new(), Vec::new());
     for ((id, after), page) in requests.into_iter().zip(pages) {
         if page.results.is_empty() && after.is_none() {
             let e = Error::not_found(format!(
@@ -190,25 +181,16 @@ pub(super) async fn read(
             errors.push(StandardError::from(e));
             continue;
         }
-        let paging = page.next_after.map(|last| Paging {
-            next: NextPage {
-                after: encode_cursor(&Cursor {
-                    to_type: pair.to.clone(),
-                    after_id: last,
-                }),
-                link: None,
-            },
-        });
-        results.push(MultiWithLabel {
-            from: ObjectIdOut::of(id),
-            to: page_items(caller.family, &pair, page),
-            paging,
-        });
+        found.push((id, page));
     }
-    Ok(BatchResponse::finish(
+    // `PublicAssociationMultiWithLabel` of each record found, written without serde: a
+    // 1,000-page answer spent more on escaping keys than on reading its rows.
+    Ok(batch_written(
         &state.clock,
         started,
-        results,
+        !found.is_empty(),
+        batch_pages_size(&found),
+        |out| write_batch_pages(out, caller.family, &pair, &found),
         errors,
         declared(Operation::R6, caller.family),
     ))

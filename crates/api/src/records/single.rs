@@ -1,12 +1,12 @@
 //! Single-record operations: R1 list, R2 associate with labels, R3 remove, R4 associate default.
 
 use super::wire::{
-    decode_cursor, encode_cursor, page_items, path_id, AssociationSpec, DefaultAssociation,
-    LabelsBetweenObjectPair, MultiAssociatedObject, NextPage, ObjectIdOut, Paging,
+    decode_cursor, encode_cursor, path_id, write_page_items, AssociationSpec, DefaultAssociation,
+    LabelsBetweenObjectPair, NextPage, ObjectIdOut, Paging,
 };
 use crate::error::ApiError;
 use crate::extract::{Caller, Params, RawBody};
-use crate::wire::{json, no_content, now, origin, parse, timestamp, BatchResponse};
+use crate::wire::{json, json_body, no_content, now, origin, parse, timestamp, BatchResponse};
 use crate::{AppState, Family};
 use assocd_core::records::{Cursor, EditOp, LinkEdit, LinkOutcome, MAX_PAGE};
 use assocd_core::scopes::Operation;
@@ -14,7 +14,7 @@ use assocd_core::{Pair, RecordId};
 use axum::extract::{OriginalUri, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 /// `{objectType}/{objectId}/associations/{toObjectType}[/{toObjectId}]`, parsed.
 struct Target {
@@ -61,14 +61,6 @@ async fn write_one(
 pub(super) struct ListQuery {
     after: Option<String>,
     limit: Option<String>,
-}
-
-/// `CollectionResponseMultiAssociatedObjectWithLabelForwardPaging`.
-#[derive(Debug, Serialize)]
-struct ListResponse {
-    results: Vec<MultiAssociatedObject>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    paging: Option<Paging>,
 }
 
 /// `limit`: default and maximum 500; larger values are capped, non-positive ones refused.
@@ -130,8 +122,17 @@ pub(super) async fn list(
             },
         }
     });
-    let results = page_items(caller.family, &t.pair, page);
-    Ok(json(StatusCode::OK, &ListResponse { results, paging }))
+    // `CollectionResponseMultiAssociatedObjectWithLabelForwardPaging`, the page's items
+    // written without serde (as R6's, `write_page_items`).
+    let mut body = Vec::with_capacity(96 + 120 * page.results.len());
+    body.extend_from_slice(br#"{"results":"#);
+    write_page_items(&mut body, caller.family, &t.pair, &page);
+    if let Some(paging) = &paging {
+        body.extend_from_slice(br#","paging":"#);
+        let _ = serde_json::to_writer(&mut body, paging);
+    }
+    body.push(b'}');
+    Ok(json_body(StatusCode::OK, body))
 }
 
 /// R2: the body is the complete set of labelled types for this direction.

@@ -1,10 +1,10 @@
 //! Wire models of the record endpoints and the edge parsing of their ids, types and cursors.
 
 use crate::error::{ApiError, ErrorDetail};
-use crate::labels::SpecWithLabel;
+use crate::wire::{write_json_int, write_json_str};
 use crate::Family;
 use assocd_core::records::{parse_record_id, Cursor, Page, TypeKey};
-use assocd_core::{AssocType, Category, ObjectType, Pair, RecordId, TypeId};
+use assocd_core::{Category, ObjectType, Pair, RecordId, TypeId};
 use base64::engine::general_purpose::STANDARD_NO_PAD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -72,14 +72,6 @@ pub struct DefaultAssociation {
     pub association_spec: AssociationSpec,
 }
 
-/// `MultiAssociatedObjectWithLabel`.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MultiAssociatedObject {
-    pub to_object_id: RecordId,
-    pub association_types: Vec<SpecWithLabel>,
-}
-
 /// `NextPage`.
 #[derive(Debug, Serialize)]
 pub struct NextPage {
@@ -94,31 +86,87 @@ pub struct Paging {
     pub next: NextPage,
 }
 
-/// `AssociationSpecWithLabel` of a stored type; the 2026-09 family adds the pair's type ids.
-pub fn spec_with_label(family: Family, pair: &Pair, t: AssocType) -> SpecWithLabel {
+/// Writes the `to` list of a page: the bytes serde writes for `page_items` (a test holds them
+/// equal), without escaping the keys and categories of every item.
+pub fn write_page_items(out: &mut Vec<u8>, family: Family, pair: &Pair, page: &Page) {
     let typed = family == Family::Dated("2026-09");
-    SpecWithLabel {
-        category: t.category,
-        type_id: t.type_id,
-        label: t.label,
-        from_object_type_id: typed.then(|| pair.from.to_string()),
-        to_object_type_id: typed.then(|| pair.to.to_string()),
+    out.push(b'[');
+    for (i, r) in page.results.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(br#"{"toObjectId":"#);
+        write_json_int(out, r.to_id);
+        out.extend_from_slice(br#","associationTypes":["#);
+        for (j, t) in r.types.iter().enumerate() {
+            if j > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(br#"{"category":""#);
+            out.extend_from_slice(t.category.as_str().as_bytes());
+            out.extend_from_slice(br#"","typeId":"#);
+            write_json_int(out, i64::from(t.type_id));
+            out.extend_from_slice(br#","label":"#);
+            match &t.label {
+                Some(label) => write_json_str(out, label),
+                None => out.extend_from_slice(b"null"),
+            }
+            if typed {
+                out.extend_from_slice(br#","fromObjectTypeId":"#);
+                write_json_str(out, pair.from.as_str());
+                out.extend_from_slice(br#","toObjectTypeId":"#);
+                write_json_str(out, pair.to.as_str());
+            }
+            out.push(b'}');
+        }
+        out.extend_from_slice(b"]}");
     }
+    out.push(b']');
 }
 
-/// The `to` list of a page.
-pub fn page_items(family: Family, pair: &Pair, page: Page) -> Vec<MultiAssociatedObject> {
-    page.results
-        .into_iter()
-        .map(|r| MultiAssociatedObject {
-            to_object_id: r.to_id,
-            association_types: r
-                .types
-                .into_iter()
-                .map(|t| spec_with_label(family, pair, t))
-                .collect(),
+/// Writes R6's results (`MultiAssociatedObjectWithLabel` of each record found with its page):
+/// the bytes serde writes for them (a test holds them equal).
+pub fn write_batch_pages(
+    out: &mut Vec<u8>,
+    family: Family,
+    pair: &Pair,
+    pages: &[(RecordId, Page)],
+) {
+    out.push(b'[');
+    for (i, (from, page)) in pages.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(br#"{"from":{"id":""#);
+        write_json_int(out, *from);
+        out.extend_from_slice(br#""},"to":"#);
+        write_page_items(out, family, pair, page);
+        if let Some(last) = page.next_after {
+            out.extend_from_slice(br#","paging":{"next":{"after":"#);
+            let cursor = Cursor {
+                to_type: pair.to.clone(),
+                after_id: last,
+            };
+            write_json_str(out, &encode_cursor(&cursor));
+            out.extend_from_slice(b"}}");
+        }
+        out.push(b'}');
+    }
+    out.push(b']');
+}
+
+/// The size `write_batch_pages` will take, about.
+pub fn batch_pages_size(pages: &[(RecordId, Page)]) -> usize {
+    pages
+        .iter()
+        .map(|(_, p)| {
+            96 + p
+                .results
+                .iter()
+                .map(|r| 48 + 72 * r.types.len())
+                .sum::<usize>()
         })
-        .collect()
+        .sum()
 }
 
 fn invalid(message: String, field: &str, context: BTreeMap<String, Vec<String>>) -> ApiError {
@@ -257,6 +305,133 @@ pub fn decode_cursor(raw: &str, to_type: &ObjectType, field: &str) -> Result<Rec
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::labels::SpecWithLabel;
+    use assocd_core::records::AssociatedRecord;
+    use assocd_core::AssocType;
+
+    /// `MultiAssociatedObjectWithLabel`, as serde writes it: the model `write_page_items` must
+    /// match.
+    #[derive(Debug, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct MultiAssociatedObject {
+        to_object_id: RecordId,
+        association_types: Vec<SpecWithLabel>,
+    }
+
+    /// `AssociationSpecWithLabel` of a stored type; the 2026-09 family adds the pair's type ids.
+    fn spec_with_label(family: Family, pair: &Pair, t: AssocType) -> SpecWithLabel {
+        let typed = family == Family::Dated("2026-09");
+        SpecWithLabel {
+            category: t.category,
+            type_id: t.type_id,
+            label: t.label,
+            from_object_type_id: typed.then(|| pair.from.to_string()),
+            to_object_type_id: typed.then(|| pair.to.to_string()),
+        }
+    }
+
+    /// The `to` list of a page, as serde writes it.
+    fn page_items(family: Family, pair: &Pair, page: Page) -> Vec<MultiAssociatedObject> {
+        page.results
+            .into_iter()
+            .map(|r| MultiAssociatedObject {
+                to_object_id: r.to_id,
+                association_types: r
+                    .types
+                    .into_iter()
+                    .map(|t| spec_with_label(family, pair, t))
+                    .collect(),
+            })
+            .collect()
+    }
+
+    /// `PublicAssociationMultiWithLabel`, as serde writes it: the model R6's writer must match.
+    #[derive(Serialize)]
+    struct MultiWithLabel {
+        from: ObjectIdOut,
+        to: Vec<MultiAssociatedObject>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        paging: Option<Paging>,
+    }
+
+    #[test]
+    fn written_batch_pages_are_the_serialized_models() {
+        let pair = Pair::new(
+            ObjectType::parse("contacts").unwrap(),
+            ObjectType::parse("companies").unwrap(),
+        );
+        let t = |category, type_id, label: Option<&str>| AssocType {
+            category,
+            type_id,
+            label: label.map(str::to_string),
+        };
+        let pages = [
+            (
+                7,
+                Page {
+                    results: vec![
+                        AssociatedRecord {
+                            to_id: 1,
+                            types: vec![t(Category::HubspotDefined, 279, None)],
+                        },
+                        AssociatedRecord {
+                            to_id: i64::MAX,
+                            types: vec![
+                                t(Category::HubspotDefined, 1, Some("Primary")),
+                                t(Category::UserDefined, 1000, Some("Boss \"\\ ✓\u{1}")),
+                                t(Category::IntegratorDefined, 5, Some("")),
+                                t(Category::Work, 9, None),
+                            ],
+                        },
+                    ],
+                    next_after: Some(i64::MAX),
+                },
+            ),
+            (8, Page::default()),
+            (
+                123456789012,
+                Page {
+                    results: vec![AssociatedRecord {
+                        to_id: 40,
+                        types: vec![t(Category::UserDefined, 2000, None)],
+                    }],
+                    next_after: None,
+                },
+            ),
+        ];
+        for family in [
+            Family::Legacy,
+            Family::LegacyAlt,
+            Family::Dated("2025-09"),
+            Family::Dated("2026-09"),
+        ] {
+            for n in 0..=pages.len() {
+                let mut written = Vec::new();
+                write_batch_pages(&mut written, family, &pair, &pages[..n]);
+                let models: Vec<MultiWithLabel> = pages[..n]
+                    .iter()
+                    .map(|(from, page)| MultiWithLabel {
+                        from: ObjectIdOut::of(*from),
+                        to: page_items(family, &pair, page.clone()),
+                        paging: page.next_after.map(|last| Paging {
+                            next: NextPage {
+                                after: encode_cursor(&Cursor {
+                                    to_type: pair.to.clone(),
+                                    after_id: last,
+                                }),
+                                link: None,
+                            },
+                        }),
+                    })
+                    .collect();
+                assert_eq!(
+                    String::from_utf8(written).unwrap(),
+                    serde_json::to_string(&models).unwrap(),
+                    "{family:?}, {n} pages"
+                );
+            }
+        }
+    }
 
     #[test]
     fn cursors_round_trip_in_every_encoding_a_client_may_send() {
