@@ -44,7 +44,7 @@ pub fn envelope(
             limiter,
             store: state.store.clone(),
         };
-        layers::rate_limit::RateLimitLayer(limiting)
+        layers::rate_limit::RateLimitLayer(std::sync::Arc::new(limiting))
     });
     let faults = state
         .faults

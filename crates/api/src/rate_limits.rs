@@ -10,8 +10,10 @@ use assocd_core::rate_window::{
 use assocd_core::store::Store;
 use assocd_core::{Clock, PortalId};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Mutex, RwLock};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+mod settings;
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -29,7 +31,7 @@ const SWEEP_EVERY: Duration = Duration::from_secs(1);
 pub struct RateLimiter {
     /// The tier of portals without a setting of their own.
     default: RateLimitSetting,
-    settings: RwLock<FastMap<PortalId, RateLimitSetting>>,
+    settings: settings::Settings,
     windows: Mutex<Windows>,
     /// This process's name in the shared counts.
     replica: String,
@@ -59,7 +61,7 @@ impl RateLimiter {
     pub fn new(default_tier: Tier, sync_every: Duration, clock: Clock) -> Self {
         RateLimiter {
             default: RateLimitSetting::of_tier(default_tier),
-            settings: RwLock::default(),
+            settings: settings::Settings::new(),
             windows: Mutex::default(),
             replica: uuid::Uuid::new_v4().simple().to_string(),
             sync_every,
@@ -82,13 +84,8 @@ impl RateLimiter {
 
     /// The setting in force for `portal` and whether it is the portal's own.
     pub fn setting(&self, portal: PortalId) -> (RateLimitSetting, bool) {
-        match self
-            .settings
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&portal)
-        {
-            Some(s) => (*s, true),
+        match self.settings.get(portal) {
+            Some(s) => (s, true),
             None => (self.default, false),
         }
     }
@@ -96,10 +93,7 @@ impl RateLimiter {
     /// Takes a portal's new setting at once in this process (others within
     /// `SETTINGS_REFRESH`).
     pub fn set(&self, portal: PortalId, setting: RateLimitSetting) {
-        self.settings
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(portal, setting);
+        self.settings.set(portal, setting);
     }
 
     /// The limits a call of `portal` counts under: the portal's setting, except that OAuth
@@ -126,7 +120,11 @@ impl RateLimiter {
         let now = system_ms();
         // One clock reading for both windows unless the reported clock is frozen.
         let day = self.clock.frozen().unwrap_or(now).div_euclid(DAY_MS);
-        self.last_call_ms.store(now, Ordering::Relaxed);
+        // Written only when it moved: a store per call would bounce its cache line between
+        // the cores serving calls.
+        if self.last_call_ms.load(Ordering::Relaxed) != now {
+            self.last_call_ms.store(now, Ordering::Relaxed);
+        }
         let verdict = self
             .windows
             .lock()
@@ -156,7 +154,7 @@ impl RateLimiter {
     /// Reads every portal's own setting from the store.
     pub async fn load_settings(&self, store: &dyn Store) -> assocd_core::Result<()> {
         let all: FastMap<_, _> = store.all_rate_limits().await?.into_iter().collect();
-        *self.settings.write().unwrap_or_else(|p| p.into_inner()) = all;
+        self.settings.replace(all);
         Ok(())
     }
 

@@ -16,17 +16,18 @@ use super::RequestMeta;
 use crate::error::ApiError;
 use crate::rate_limits::RateLimiter;
 use assocd_core::rate_limit::{Limits, INTERVAL_MS};
-use assocd_core::rate_window::{Policy, Remaining, Verdict};
+use assocd_core::rate_window::{FastMap, Policy, Remaining, Verdict};
 use assocd_core::scopes::Operation;
 use assocd_core::store::Store;
+use assocd_core::PortalId;
 use axum::extract::Request;
-use axum::http::{HeaderName, HeaderValue};
+use axum::http::{Extensions, HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use std::cell::RefCell;
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 static INTERVAL: HeaderName = HeaderName::from_static("x-hubspot-ratelimit-interval-milliseconds");
@@ -40,15 +41,33 @@ static DAILY: HeaderName = HeaderName::from_static("x-hubspot-ratelimit-daily");
 static DAILY_REMAINING: HeaderName = HeaderName::from_static("x-hubspot-ratelimit-daily-remaining");
 
 /// Whether a request is a CRM search (`POST /crm/objects/{version}/{objectType}/search`).
-fn is_search(req: &Request) -> bool {
-    req.extensions()
-        .get::<Arc<RequestMeta>>()
+fn is_search(ext: &Extensions) -> bool {
+    ext.get::<Arc<RequestMeta>>()
         .is_some_and(|m| m.operation == Some(Operation::Q1))
 }
 
+/// A limit as a header value that clones and drops without touching a reference count: each
+/// distinct number is formatted once and kept for the life of the process. Limits are the
+/// tiers' numbers and the few custom ones operators set; past `KEPT` distinct numbers, values
+/// are formatted per call instead.
+fn kept_value(n: u64) -> HeaderValue {
+    const KEPT: usize = 1024;
+    static VALUES: Mutex<Option<FastMap<u64, &'static str>>> = Mutex::new(None);
+    let mut values = VALUES.lock().unwrap_or_else(|p| p.into_inner());
+    let values = values.get_or_insert_with(FastMap::default);
+    if let Some(text) = values.get(&n) {
+        return HeaderValue::from_static(text);
+    }
+    if values.len() >= KEPT {
+        return HeaderValue::from(n);
+    }
+    let text: &'static str = Box::leak(n.to_string().into_boxed_str());
+    values.insert(n, text);
+    HeaderValue::from_static(text)
+}
+
 /// The two limits as header values, for the limits last seen on this thread: they only change
-/// with a portal's setting, so most calls clone them (a reference count) instead of formatting
-/// and allocating them again.
+/// with a portal's setting, so most calls copy them instead of formatting them again.
 fn limit_values(limits: Limits) -> (HeaderValue, Option<HeaderValue>) {
     thread_local! {
         static LAST: RefCell<Option<(Limits, HeaderValue, Option<HeaderValue>)>> =
@@ -57,8 +76,8 @@ fn limit_values(limits: Limits) -> (HeaderValue, Option<HeaderValue>) {
     LAST.with_borrow_mut(|last| match last {
         Some((l, max, daily)) if *l == limits => (max.clone(), daily.clone()),
         _ => {
-            let max = HeaderValue::from(limits.ten_secondly);
-            let daily = limits.daily.map(HeaderValue::from);
+            let max = kept_value(limits.ten_secondly);
+            let daily = limits.daily.map(kept_value);
             *last = Some((limits, max.clone(), daily.clone()));
             (max, daily)
         }
@@ -86,7 +105,6 @@ fn refuse(policy: Policy, portal: i64) -> Response {
 }
 
 /// What the layer needs: the limiter and the store its exchanges go through.
-#[derive(Clone)]
 pub struct Limiting {
     pub limiter: Arc<RateLimiter>,
     pub store: Arc<dyn Store>,
@@ -94,8 +112,10 @@ pub struct Limiting {
 
 /// The layer (a tower layer of its own rather than `from_fn`: no boxed clone of the services
 /// below per call, which was a measurable part of what limits that are never reached cost).
+/// Its state is one `Arc`: every `from_fn` layer above clones the services below it on each
+/// call, and under load each clone is a reference count that both cores write.
 #[derive(Clone)]
-pub struct RateLimitLayer(pub Limiting);
+pub struct RateLimitLayer(pub Arc<Limiting>);
 
 impl<S> tower::Layer<S> for RateLimitLayer {
     type Service = RateLimitService<S>;
@@ -111,7 +131,7 @@ impl<S> tower::Layer<S> for RateLimitLayer {
 #[derive(Clone)]
 pub struct RateLimitService<S> {
     inner: S,
-    limiting: Limiting,
+    limiting: Arc<Limiting>,
 }
 
 impl<S> tower::Service<Request> for RateLimitService<S>
@@ -135,20 +155,28 @@ where
     }
 }
 
-async fn limit<S>(limiting: Limiting, req: Request, mut inner: S) -> Result<Response, Infallible>
-where
-    S: tower::Service<Request, Response = Response, Error = Infallible>,
-{
+/// What the layer does with a call.
+enum Decision {
+    /// No limits apply (no usable token, limits off for the portal, or a search within its
+    /// own limit): served without headers.
+    Serve,
+    Admitted(Limits, Remaining),
+    Refused(Policy, PortalId, Option<(Limits, Remaining)>),
+}
+
+/// Counts the call; reads its token from the request's extensions in place (no clone of the
+/// token's shared record per call).
+async fn decide(limiting: &Limiting, ext: &Extensions) -> Decision {
     let limiter = &limiting.limiter;
-    let Some(token) = req.extensions().get::<Authenticated>().map(|a| a.0.clone()) else {
-        return inner.call(req).await;
+    let Some(Authenticated(token)) = ext.get::<Authenticated>() else {
+        return Decision::Serve;
     };
     let portal = token.portal_id;
-    if is_search(&req) {
+    if is_search(ext) {
         if limiter.setting(portal).0.limits().is_some() && !limiter.admit_search(&token.id) {
-            return Ok(refuse(Policy::Secondly, portal));
+            return Decision::Refused(Policy::Secondly, portal, None);
         }
-        return inner.call(req).await;
+        return Decision::Serve;
     }
     let oauth = token.oauth.is_some();
     let mut verdict = limiter.admit(&token.id, portal, oauth);
@@ -157,15 +185,34 @@ where
         verdict = limiter.admit_after_exchange(&token.id, portal, oauth);
     }
     match verdict {
-        None => inner.call(req).await,
-        Some((limits, Verdict::Admitted(left))) => {
+        None => Decision::Serve,
+        Some((limits, Verdict::Admitted(left))) => Decision::Admitted(limits, left),
+        Some((limits, Verdict::Refused(policy, left) | Verdict::Exchange(policy, left))) => {
+            Decision::Refused(policy, portal, Some((limits, left)))
+        }
+    }
+}
+
+async fn limit<S>(
+    limiting: Arc<Limiting>,
+    req: Request,
+    mut inner: S,
+) -> Result<Response, Infallible>
+where
+    S: tower::Service<Request, Response = Response, Error = Infallible>,
+{
+    match decide(&limiting, req.extensions()).await {
+        Decision::Serve => inner.call(req).await,
+        Decision::Admitted(limits, left) => {
             let mut res = inner.call(req).await?;
             set_headers(&mut res, limits, left);
             Ok(res)
         }
-        Some((limits, Verdict::Refused(policy, left) | Verdict::Exchange(policy, left))) => {
+        Decision::Refused(policy, portal, headers) => {
             let mut res = refuse(policy, portal);
-            set_headers(&mut res, limits, left);
+            if let Some((limits, left)) = headers {
+                set_headers(&mut res, limits, left);
+            }
             Ok(res)
         }
     }
