@@ -229,71 +229,150 @@ impl RateLimiter {
     }
 
     /// The sync task: every `sync_every` while calls were counted in the last window (and a
-    /// while after), exchange counts; every second, read the settings again. Runs until
-    /// `shutdown` completes.
+    /// while after) and other replicas share the database, exchange counts; every second,
+    /// read the settings again and exchange once (the heartbeat). Runs until `shutdown`
+    /// completes.
     pub async fn run(
         self: std::sync::Arc<Self>,
         store: std::sync::Arc<dyn Store>,
         shutdown: impl std::future::Future<Output = ()>,
     ) {
         tokio::pin!(shutdown);
-        let mut tick = tokio::time::interval(self.sync_every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut settings_at = Instant::now();
         // The first round runs at once: the heartbeat tells the other replicas about this one
         // before it serves anything.
-        let mut swept_at = Instant::now()
-            .checked_sub(SWEEP_EVERY)
-            .unwrap_or_else(Instant::now);
-        let mut failing = false;
+        let mut rounds = Rounds {
+            settings_at: Instant::now(),
+            swept_at: Instant::now()
+                .checked_sub(SWEEP_EVERY)
+                .unwrap_or_else(Instant::now),
+            failing: false,
+        };
+        let mut wait = Duration::ZERO;
         loop {
             tokio::select! {
                 _ = &mut shutdown => break,
-                _ = tick.tick() => {}
+                _ = tokio::time::sleep(wait) => {}
             }
-            if settings_at.elapsed() >= SETTINGS_REFRESH {
-                settings_at = Instant::now();
-                if let Err(e) = self.load_settings(store.as_ref()).await {
-                    tracing::debug!(error = %e.message, "rate limits: settings not refreshed");
-                }
-            }
-            // Idle (nothing counted here for longer than a window), or alone on the database
-            // (no other replica's heartbeat): one exchange a second, for the heartbeat, the
-            // daily count and to notice a replica that joins. Otherwise every tick.
-            let sweep = swept_at.elapsed() >= SWEEP_EVERY;
-            let idle =
-                system_ms() - self.last_call_ms.load(Ordering::Relaxed) > INTERVAL_MS + 1_000;
-            let alone = self
-                .windows
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .is_alone();
-            if (idle || alone) && !sweep {
-                continue;
-            }
-            if sweep {
-                swept_at = Instant::now();
-            }
-            let result = {
-                let _turn = self.exchanging.lock().await;
-                self.exchange(store.as_ref(), sweep).await
-            };
-            match result {
-                Ok(()) if failing => {
-                    failing = false;
-                    tracing::info!("rate limits: counts shared with the database again");
-                }
-                Ok(()) => {}
-                Err(e) if !failing => {
-                    failing = true;
-                    tracing::warn!(error = %e.message, "rate limits: counts not shared (each replica counts alone until the database answers)");
-                }
-                Err(_) => {}
-            }
+            let alone = self.round(store.as_ref(), &mut rounds).await;
+            wait = wait_before_next(
+                alone,
+                self.sync_every,
+                rounds.swept_at.elapsed(),
+                rounds.settings_at.elapsed(),
+            );
         }
         // Hand the last counts over, so replicas still running keep counting them, and leave:
         // without a heartbeat this replica's claims count no more.
         let _ = self.exchange(store.as_ref(), false).await;
         let _ = store.leave_rate_hits(&self.replica).await;
+    }
+
+    /// One round of the sync task; answers whether this replica is alone on the database
+    /// afterwards.
+    async fn round(&self, store: &dyn Store, r: &mut Rounds) -> bool {
+        if r.settings_at.elapsed() >= SETTINGS_REFRESH {
+            r.settings_at = Instant::now();
+            if let Err(e) = self.load_settings(store).await {
+                tracing::debug!(error = %e.message, "rate limits: settings not refreshed");
+            }
+        }
+        // Idle (nothing counted here for longer than a window), or alone on the database
+        // (no other replica's heartbeat): one exchange a second, for the heartbeat, the
+        // daily count and to notice a replica that joins. Otherwise every round.
+        let sweep = r.swept_at.elapsed() >= SWEEP_EVERY;
+        let idle = system_ms() - self.last_call_ms.load(Ordering::Relaxed) > INTERVAL_MS + 1_000;
+        let alone = self.is_alone();
+        if (idle || alone) && !sweep {
+            return alone;
+        }
+        if sweep {
+            r.swept_at = Instant::now();
+        }
+        let result = {
+            let _turn = self.exchanging.lock().await;
+            self.exchange(store, sweep).await
+        };
+        match result {
+            Ok(()) if r.failing => {
+                r.failing = false;
+                tracing::info!("rate limits: counts shared with the database again");
+            }
+            Ok(()) => {}
+            Err(e) if !r.failing => {
+                r.failing = true;
+                tracing::warn!(error = %e.message, "rate limits: counts not shared (each replica counts alone until the database answers)");
+            }
+            Err(_) => {}
+        }
+        self.is_alone()
+    }
+
+    fn is_alone(&self) -> bool {
+        self.windows
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_alone()
+    }
+}
+
+/// When the sync task last did its once-a-second work, and whether exchanges fail.
+struct Rounds {
+    settings_at: Instant,
+    swept_at: Instant,
+    failing: bool,
+}
+
+/// How long the sync task sleeps before its next round. Alone on the database, a replica has
+/// nothing to share between its once-a-second rounds (heartbeat, daily count, settings), so it
+/// sleeps until the next of them instead of waking every `sync_every` to find nothing to do
+/// (200 wake-ups a second on PostgreSQL, whose `sync_every` is 5 ms). A replica that joins is
+/// noticed at that once-a-second exchange, as before.
+fn wait_before_next(
+    alone: bool,
+    sync_every: Duration,
+    since_sweep: Duration,
+    since_settings: Duration,
+) -> Duration {
+    if !alone {
+        return sync_every;
+    }
+    let sweep = SWEEP_EVERY.saturating_sub(since_sweep);
+    let settings = SETTINGS_REFRESH.saturating_sub(since_settings);
+    sweep.min(settings).max(sync_every)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: Duration = Duration::from_millis(1);
+
+    #[test]
+    fn with_other_replicas_the_task_wakes_every_sync_interval() {
+        assert_eq!(wait_before_next(false, 5 * MS, 2 * MS, 700 * MS), 5 * MS);
+        assert_eq!(wait_before_next(false, 5 * MS, 999 * MS, 999 * MS), 5 * MS);
+    }
+
+    #[test]
+    fn alone_the_task_sleeps_until_its_next_once_a_second_round() {
+        // Just swept and refreshed: a second.
+        assert_eq!(
+            wait_before_next(true, 5 * MS, Duration::ZERO, Duration::ZERO),
+            SWEEP_EVERY
+        );
+        // The settings refresh comes first.
+        assert_eq!(wait_before_next(true, 5 * MS, 100 * MS, 700 * MS), 300 * MS);
+        // The sweep comes first.
+        assert_eq!(wait_before_next(true, 5 * MS, 900 * MS, 200 * MS), 100 * MS);
+        // Overdue: no sooner than the sync interval, so the task never spins.
+        assert_eq!(
+            wait_before_next(true, 5 * MS, 1_500 * MS, 1_200 * MS),
+            5 * MS
+        );
+        // SQLite's interval is a second: the same as before.
+        assert_eq!(
+            wait_before_next(true, 1_000 * MS, 10 * MS, 10 * MS),
+            1_000 * MS
+        );
     }
 }
