@@ -3,9 +3,9 @@
 //!   ceiling-http`) answering a fixed 200-byte JSON body, and parsing and echoing a batch body;
 //! - storage: a minimal rusqlite loop on assocd's own SQLite schema (its migration files), WAL +
 //!   synchronous=FULL as assocd sets them, writing the rows assocd writes per association in
-//!   transactions of the same size (R5), and deleting the limit C5 purges, one transaction per
-//!   request. One connection: SQLite has one writer (assocd too), so the loop's rate is the
-//!   ceiling at every concurrency.
+//!   transactions of the same size (R5), and deleting limits of the shape of C5's stock, one
+//!   per transaction as C5 purges one per request. One connection: SQLite has one writer
+//!   (assocd too), so the loop's rate is the ceiling at every concurrency.
 
 use crate::dataset;
 use crate::load::mix;
@@ -57,9 +57,11 @@ pub struct SqliteCeiling {
     pub rows_per_tx: usize,
     pub insert_rows: u64,
     pub insert_time: Duration,
-    /// C5's delete loop: transactions (one purged limit each) and their time.
+    /// C5's delete loop: transactions (one limit deleted each), their time, and the limits
+    /// inserted before it.
     pub deletes: u64,
     pub delete_time: Duration,
+    pub delete_stock: u64,
     pub lookups: u64,
     pub lookup_time: Duration,
     /// Sorted lookup latencies, nanoseconds.
@@ -153,43 +155,75 @@ fn insert(conn: &mut Connection, range: std::ops::Range<u64>, per_tx: u64) -> an
     Ok(())
 }
 
-/// The limit the bench's C5 purges (deal→contact, HUBSPOT_DEFINED 3), as assocd stores it.
-pub const C5_LIMIT: (&str, &str, &str, i64) = ("0-3", "0-1", "HUBSPOT_DEFINED", 3);
+/// Rows of the shape C5's stock has (`purges`): limits on USER_DEFINED types, one pair
+/// direction after another as C5 takes them, type ids from `first` on. Binds portal, from
+/// type, to type, type id.
+pub fn stock_rows(
+    rows: usize,
+    first: u64,
+) -> impl Iterator<Item = (&'static str, &'static str, i64)> {
+    let pairs = crate::purges::pairs();
+    let per = crate::purges::LABELS_PER_PAIR * 2;
+    let directions = (rows.div_ceil(per)).clamp(1, pairs.len()) * 2;
+    (0..rows).map(move |j| {
+        let d = j % directions;
+        let (a, b) = pairs[(d / 2) % pairs.len()];
+        let (from, to) = if d.is_multiple_of(2) { (a, b) } else { (b, a) };
+        (from, to, (first + j as u64) as i64)
+    })
+}
 
-/// C5's raw loop for `duration`: the limit is created, then every transaction (`BEGIN
-/// IMMEDIATE`, as assocd's writer) deletes it; the first deletes the row, the others find it
-/// gone, as the bench's C5 requests do after the first. Returns the transactions committed.
-fn delete_loop(conn: &mut Connection, duration: Duration) -> anyhow::Result<u64> {
-    let (from, to, category, type_id) = C5_LIMIT;
-    conn.execute(
-        "INSERT INTO limits (portal_id, from_type, to_type, category, type_id, max_to_object_ids)
-         VALUES (?1, ?2, ?3, ?4, ?5, 50) ON CONFLICT DO NOTHING",
-        params![dataset::PORTAL, from, to, category, type_id],
-    )?;
+/// C5's raw loop: `rows` limits of C5's stock's shape are inserted (one transaction), then
+/// each transaction (`BEGIN IMMEDIATE`, as assocd's writer) deletes the next one, for
+/// `duration` or until none is left. synchronous=FULL, so every commit syncs the WAL, as
+/// assocd's does. Returns the transactions committed and their time.
+fn delete_loop(
+    conn: &mut Connection,
+    rows: usize,
+    duration: Duration,
+) -> anyhow::Result<(u64, Duration)> {
+    let keys: Vec<_> = stock_rows(rows, 1_000_000).collect();
+    let tx = conn.transaction()?;
+    {
+        let mut st = tx.prepare_cached(
+            "INSERT INTO limits (portal_id, from_type, to_type, category, type_id, max_to_object_ids)
+             VALUES (?1, ?2, ?3, 'USER_DEFINED', ?4, 5)",
+        )?;
+        for (from, to, type_id) in &keys {
+            st.execute(params![dataset::PORTAL, from, to, type_id])?;
+        }
+    }
+    tx.commit()?;
     let t0 = Instant::now();
     let mut n = 0u64;
-    while t0.elapsed() < duration {
+    for (from, to, type_id) in &keys {
+        if t0.elapsed() >= duration {
+            break;
+        }
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        tx.prepare_cached(
-            "DELETE FROM limits WHERE portal_id = ?1 AND from_type = ?2 AND to_type = ?3
-             AND category = ?4 AND type_id = ?5",
-        )?
-        .execute(params![dataset::PORTAL, from, to, category, type_id])?;
+        let deleted = tx
+            .prepare_cached(
+                "DELETE FROM limits WHERE portal_id = ?1 AND from_type = ?2 AND to_type = ?3
+                 AND category = 'USER_DEFINED' AND type_id = ?4",
+            )?
+            .execute(params![dataset::PORTAL, from, to, type_id])?;
         tx.commit()?;
+        anyhow::ensure!(deleted == 1, "the delete loop found no row to delete");
         n += 1;
     }
-    Ok(n)
+    Ok((n, t0.elapsed()))
 }
 
 /// Runs the storage ceiling in `dir`: preload `associations` in transactions of
 /// `preload_batch` (as the API preload does), then `duration` of transactions of `batch`
-/// associations (as R5 does), then `duration` of C5's delete, then `duration` of 10-row
-/// lookups (as R1 does).
+/// associations (as R5 does), then `duration` of deletes of a stock of `limits` limits, one
+/// per transaction (as C5 does), then `duration` of 10-row lookups (as R1 does).
 pub fn run_sqlite(
     dir: &Path,
     associations: u64,
     preload_batch: u64,
     batch: u64,
+    limits: usize,
     duration: Duration,
 ) -> anyhow::Result<SqliteCeiling> {
     let path = dir.join("ceiling.sqlite");
@@ -214,9 +248,8 @@ pub fn run_sqlite(
     }
     out.insert_time = t0.elapsed();
 
-    let t0 = Instant::now();
-    out.deletes = delete_loop(&mut conn, duration)?;
-    out.delete_time = t0.elapsed();
+    (out.deletes, out.delete_time) = delete_loop(&mut conn, limits, duration)?;
+    out.delete_stock = limits as u64;
 
     let contacts = dataset::contacts_of(associations).max(1);
     let mut st = conn.prepare_cached(

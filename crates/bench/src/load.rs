@@ -275,3 +275,50 @@ pub fn mix(seed: u64) -> u64 {
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
 }
+
+/// `assocd-bench load`: loads one URL with GET and prints req/s and latency.
+pub fn load_url(
+    url: &str,
+    concurrency: usize,
+    duration: f64,
+    token: &str,
+    ids: Option<u64>,
+) -> anyhow::Result<()> {
+    let uri: hyper::Uri = url.replace("{id}", "1").parse()?;
+    let auth = uri
+        .authority()
+        .ok_or_else(|| anyhow::anyhow!("{url}: no host:port"))?;
+    let addr: std::net::SocketAddr = auth.as_str().parse()?;
+    let auth_header = bearer(token);
+    let make: MakeReq = match ids {
+        Some(n) => {
+            let start = url.find(auth.as_str()).unwrap_or(0) + auth.as_str().len();
+            let path = url[start..].to_string();
+            Arc::new(move |seq| {
+                let id = 1 + mix(seq) % n.max(1);
+                Req::get(path.replace("{id}", &id.to_string()), &auth_header)
+            })
+        }
+        None => {
+            let req = Req::get(
+                uri.path_and_query().map(|p| p.as_str()).unwrap_or("/"),
+                &auth_header,
+            );
+            Arc::new(move |_| req.clone())
+        }
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let d = Duration::from_secs_f64(duration);
+    let s = rt.block_on(run(addr, concurrency, Duration::ZERO, d, make, |s| s < 500));
+    println!(
+        "{:.0} req/s, p50 {}, p99 {}, p99.9 {}, errors {}",
+        s.rps(),
+        crate::report::us(s.p50()),
+        crate::report::us(s.p99()),
+        crate::report::us(s.p999()),
+        s.all_errors()
+    );
+    Ok(())
+}

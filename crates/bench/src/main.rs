@@ -17,8 +17,11 @@ mod overhead;
 mod pg;
 mod pgceiling;
 mod pgwrites;
+mod purges;
+mod r6ceiling;
 mod report;
 mod run;
+mod scenario_runs;
 mod scenarios;
 mod second;
 mod server;
@@ -77,6 +80,14 @@ enum Mode {
         #[arg(long)]
         listen: String,
     },
+    /// R6's bare handler on a SQLite database (started by the bench itself; `r6ceiling`).
+    #[command(hide = true)]
+    CeilingR6 {
+        #[arg(long)]
+        listen: String,
+        #[arg(long)]
+        database: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -114,7 +125,7 @@ struct Opts {
     /// Keep the temporary directory (databases, server logs) and print its path.
     #[arg(long)]
     keep: bool,
-    /// Only these scenarios (ids, e.g. `R6,C5`); also skips the connection flood, the second
+    /// Only these scenarios (ids, e.g. `R6,C5`; `C5` also runs `C5-noop`); also skips the connection flood, the second
     /// load generator, the feature pairs and the webhooks measurement.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
@@ -154,13 +165,14 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.mode {
         Mode::CeilingHttp { listen } => ceiling::serve_http(&listen),
+        Mode::CeilingR6 { listen, database } => r6ceiling::serve(&listen, &database),
         Mode::Load {
             url,
             concurrency,
             duration,
             token,
             ids,
-        } => load_url(&url, concurrency, duration, &token, ids),
+        } => load::load_url(&url, concurrency, duration, &token, ids),
         Mode::All(o) => bench("all", o),
         Mode::Smoke(o) => bench("smoke", o),
         Mode::Webhooks(o) => standalone::webhooks(o),
@@ -173,54 +185,6 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
-}
-
-fn load_url(
-    url: &str,
-    concurrency: usize,
-    duration: f64,
-    token: &str,
-    ids: Option<u64>,
-) -> anyhow::Result<()> {
-    let uri: hyper::Uri = url.replace("{id}", "1").parse()?;
-    let auth = uri
-        .authority()
-        .ok_or_else(|| anyhow::anyhow!("{url}: no host:port"))?;
-    let addr: std::net::SocketAddr = auth.as_str().parse()?;
-    let bearer = load::bearer(token);
-    let make: load::MakeReq = match ids {
-        Some(n) => {
-            let start = url.find(auth.as_str()).unwrap_or(0) + auth.as_str().len();
-            let path = url[start..].to_string();
-            Arc::new(move |seq| {
-                let id = 1 + load::mix(seq) % n.max(1);
-                load::Req::get(path.replace("{id}", &id.to_string()), &bearer)
-            })
-        }
-        None => {
-            let req = load::Req::get(
-                uri.path_and_query().map(|p| p.as_str()).unwrap_or("/"),
-                &bearer,
-            );
-            Arc::new(move |_| req.clone())
-        }
-    };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let d = Duration::from_secs_f64(duration);
-    let s = rt.block_on(load::run(addr, concurrency, Duration::ZERO, d, make, |s| {
-        s < 500
-    }));
-    println!(
-        "{:.0} req/s, p50 {}, p99 {}, p99.9 {}, errors {}",
-        s.rps(),
-        report::us(s.p50()),
-        report::us(s.p99()),
-        report::us(s.p999()),
-        s.all_errors()
-    );
-    Ok(())
 }
 
 fn bench(mode: &'static str, o: Opts) -> anyhow::Result<()> {
@@ -353,8 +317,9 @@ async fn measure(
         cfg.preload_batch,
         cfg.duration,
     );
+    let limits = purges::stock_size(cfg);
     let sqlite = tokio::task::spawn_blocking(move || {
-        ceiling::run_sqlite(&dir, n, batch, scenarios::BATCH, dur)
+        ceiling::run_sqlite(&dir, n, batch, scenarios::BATCH, limits, dur)
     })
     .await??;
     std::fs::remove_file(cfg.tmp.join("ceiling.sqlite")).ok();
@@ -384,8 +349,8 @@ async fn measure(
         .await;
         if result.associations > 0 {
             note!("PostgreSQL ceilings (select and insert loops through sqlx)");
-            match pgceiling::run(&db_url, result.associations, &cfg.concurrency, cfg.duration).await
-            {
+            let (n, c, d) = (result.associations, &cfg.concurrency, cfg.duration);
+            match pgceiling::run(&db_url, n, c, d, purges::stock_size(cfg)).await {
                 Ok(c) => pg_ceiling = Some(c),
                 Err(e) => note!("PostgreSQL ceilings: stopped: {e:#}"),
             }

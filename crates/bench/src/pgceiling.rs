@@ -26,7 +26,7 @@ pub struct PgCeiling {
     pub selects: BTreeMap<usize, f64>,
     /// Rows inserted per second by concurrency, 200 rows per transaction (`pgwrites`).
     pub inserts: BTreeMap<usize, f64>,
-    /// C5's delete transactions per second by concurrency (`pgwrites`).
+    /// Delete transactions per second by concurrency, one limit each (`pgwrites`).
     pub deletes: BTreeMap<usize, f64>,
 }
 
@@ -36,6 +36,7 @@ pub async fn run(
     associations: u64,
     concurrency: &[usize],
     duration: Duration,
+    delete_stock: usize,
 ) -> anyhow::Result<PgCeiling> {
     let pool = PgPoolOptions::new()
         .max_connections(POOL)
@@ -76,7 +77,8 @@ pub async fn run(
         out.selects.insert(c, rate);
     }
 
-    let (inserts, deletes) = crate::pgwrites::run(&pool, concurrency, duration).await?;
+    let (inserts, deletes) =
+        crate::pgwrites::run(&pool, concurrency, duration, delete_stock).await?;
     out.inserts = inserts;
     out.deletes = deletes;
     pool.close().await;

@@ -146,6 +146,8 @@ impl Report {
         self.scenarios(&mut out);
         out.push_str("\n## Writes against raw write loops\n\n");
         self.writes_table(&mut out);
+        out.push_str("\n## R6 against its own ceiling\n\n");
+        self.r6_table(&mut out);
         out.push_str("\n## Ceilings\n\n");
         self.ceilings(&mut out);
         out.push_str("\n## Footprint\n\n");

@@ -33,8 +33,14 @@ pub struct Config {
 }
 
 impl Config {
-    fn wants(&self, id: &str) -> bool {
-        self.only.is_empty() || self.only.iter().any(|o| o.eq_ignore_ascii_case(id))
+    /// Whether scenario `id` runs; `C5` also picks `C5-noop`.
+    pub fn wants(&self, id: &str) -> bool {
+        let base = id.split('-').next().unwrap_or(id);
+        self.only.is_empty()
+            || self
+                .only
+                .iter()
+                .any(|o| o.eq_ignore_ascii_case(id) || o.eq_ignore_ascii_case(base))
     }
 }
 
@@ -53,8 +59,7 @@ impl HttpCeiling {
     pub fn for_scenario(&self, c: Ceiling, concurrency: usize) -> Option<&Stats> {
         match c {
             Ceiling::HttpGet => self.get.get(&concurrency),
-            Ceiling::HttpEcho => self.echo.get(&concurrency),
-            Ceiling::Insert | Ceiling::Delete => None,
+            Ceiling::BatchRead | Ceiling::Insert | Ceiling::Delete => None,
         }
     }
 }
@@ -97,6 +102,10 @@ pub struct BackendResult {
     pub both: Vec<crate::second::BothRow>,
     /// R5 with webhook subscriptions off and on, and the deliveries (`webhooks`).
     pub webhooks: Option<crate::webhooks::WebhookResult>,
+    /// The bare R6 handler on this database (SQLite only; `r6ceiling`).
+    pub r6_bare: Option<crate::r6ceiling::R6Ceiling>,
+    /// What each C5 run purged (`purges`).
+    pub purges: Vec<crate::purges::PurgeCount>,
 }
 
 impl BackendResult {
@@ -175,7 +184,7 @@ pub enum Database {
 }
 
 impl Database {
-    fn url(&self) -> String {
+    pub fn url(&self) -> String {
         match self {
             Database::Sqlite(p) => format!("sqlite://{}", p.display()),
             Database::Postgres { url } => url.clone(),
@@ -289,42 +298,7 @@ pub async fn backend(
 
     let r5_before = scenarios::r5_sent();
     let sampler = RssSampler::start(server.pid());
-    for sc in scenarios::all(&cfg.token, out.associations)
-        .into_iter()
-        .filter(|sc| cfg.wants(sc.id))
-    {
-        let mut res = ScenarioResult {
-            id: sc.id,
-            title: sc.title,
-            ceiling: sc.ceiling,
-            rows_per_request: sc.rows_per_request,
-            runs: Vec::new(),
-            skipped: None,
-        };
-        let status = probe_status(addr, &sc).await?;
-        if status == 404 {
-            res.skipped = Some("skipped (endpoint answered 404)".into());
-        } else if sc.needs_data && out.associations == 0 {
-            res.skipped = Some("skipped (no dataset: R5 batch create answered 404)".into());
-        } else {
-            for &c in &cfg.concurrency {
-                let s = load::run(addr, c, cfg.warmup, cfg.duration, sc.make.clone(), sc.ok).await;
-                note!(
-                    "{name} {} c={c}: {:.0} req/s, p50 {:.0} us, errors {}{}",
-                    sc.id,
-                    s.rps(),
-                    s.p50(),
-                    s.all_errors(),
-                    s.first_error
-                        .as_deref()
-                        .map(|e| format!(" (first: {e})"))
-                        .unwrap_or_default()
-                );
-                res.runs.push(s);
-            }
-        }
-        out.scenarios.push(res);
-    }
+    crate::scenario_runs::run(cfg, name, db, addr, out).await?;
     out.rss_load_max = sampler.finish();
     let high = *cfg.concurrency.iter().max().unwrap_or(&32);
     if cfg.only.is_empty() {
@@ -393,6 +367,9 @@ async fn analyze(db: &Database, out: &mut BackendResult) -> anyhow::Result<()> {
 }
 
 /// The status of one request of `sc` (to tell a missing endpoint from a present one).
-async fn probe_status(addr: SocketAddr, sc: &scenarios::Scenario) -> anyhow::Result<u16> {
+pub(crate) async fn probe_status(
+    addr: SocketAddr,
+    sc: &scenarios::Scenario,
+) -> anyhow::Result<u16> {
     Ok(once(addr, (sc.make)(u64::MAX / 3)).await?.0)
 }

@@ -3,6 +3,7 @@
 
 use crate::dataset::{self, batch_ok, contacts_of, create_body, R5_FIRST_ASSOCIATION};
 use crate::load::{bearer, mix, MakeReq, Req};
+use crate::purges::Stock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -11,13 +12,15 @@ use std::sync::Arc;
 pub enum Ceiling {
     /// The axum ceiling's fixed 200-byte GET, at the same concurrency.
     HttpGet,
-    /// The axum ceiling parsing and echoing a 100-input batch, at the same concurrency.
-    HttpEcho,
+    /// R6's work without assocd, at the same concurrency: on SQLite the bare R6 handler (axum,
+    /// rusqlite, serde; `r6ceiling`), on PostgreSQL 100 selects per request of the PostgreSQL
+    /// select loop (`pgceiling`).
+    BatchRead,
     /// The backend's raw insert loop of R5's rows and transaction size (rows/s), compared
     /// with the rows assocd writes.
     Insert,
-    /// The backend's raw delete loop of C5's row, a transaction per request (transactions/s),
-    /// compared with requests/s.
+    /// The backend's raw delete loop of limits like C5's, one deleted per transaction
+    /// (transactions/s), compared with requests/s.
     Delete,
 }
 
@@ -26,7 +29,8 @@ impl Ceiling {
     pub fn name(self, backend: &str) -> String {
         match self {
             Ceiling::HttpGet => "axum GET".into(),
-            Ceiling::HttpEcho => "axum POST echo".into(),
+            Ceiling::BatchRead if backend == "PostgreSQL" => "PostgreSQL select loop ×100".into(),
+            Ceiling::BatchRead => "bare R6 handler".into(),
             Ceiling::Insert => format!("{backend} insert loop"),
             Ceiling::Delete => format!("{backend} delete loop"),
         }
@@ -63,8 +67,15 @@ fn is(status: u16, want: u16) -> bool {
     status == want
 }
 
-/// Every scenario, against a database holding the first `associations` associations.
+/// Every scenario, against a database holding the first `associations` associations; C5
+/// purges the same limit every time (no stock).
 pub fn all(token: &str, associations: u64) -> Vec<Scenario> {
+    all_with(token, associations, None)
+}
+
+/// Every scenario; C5 purges the next limit of `stock` on every request (without one, the
+/// same limit every time, as C5-noop).
+pub fn all_with(token: &str, associations: u64, stock: Option<Arc<Stock>>) -> Vec<Scenario> {
     let contacts = contacts_of(associations).max(1);
     let auth = bearer(token);
     let t = auth.clone();
@@ -96,12 +107,19 @@ pub fn all(token: &str, associations: u64) -> Vec<Scenario> {
         let start = NEXT_R5.fetch_add(BATCH, Ordering::Relaxed);
         Req::post(dataset::CREATE_PATH, create_body(start..start + BATCH), &t)
     });
-    let c5 = Req::post(
+    let noop = Req::post(
         "/crm/v4/associations/definitions/configurations/deals/contacts/batch/purge",
         r#"{"inputs":[{"category":"HUBSPOT_DEFINED","typeId":3}]}"#,
         &auth,
     );
-    let c5: MakeReq = Arc::new(move |_| c5.clone());
+    let c5: MakeReq = match stock {
+        Some(stock) => Arc::new(move |_| stock.next_purge()),
+        None => {
+            let noop = noop.clone();
+            Arc::new(move |_| noop.clone())
+        }
+    };
+    let c5_noop: MakeReq = Arc::new(move |_| noop.clone());
     let s1 = Req::get(LABELS, &auth);
     let s1: MakeReq = Arc::new(move |_| s1.clone());
     let e401 = Req::get(
@@ -122,7 +140,7 @@ pub fn all(token: &str, associations: u64) -> Vec<Scenario> {
         Scenario {
             id: "R6",
             title: "batch read of 100 records (10 results each)",
-            ceiling: Ceiling::HttpEcho,
+            ceiling: Ceiling::BatchRead,
             rows_per_request: 0,
             needs_data: true,
             ok: |s| is(s, 200),
@@ -139,12 +157,21 @@ pub fn all(token: &str, associations: u64) -> Vec<Scenario> {
         },
         Scenario {
             id: "C5",
-            title: "batch purge of limits (204)",
+            title: "batch purge of a limit (204)",
             ceiling: Ceiling::Delete,
             rows_per_request: 0,
             needs_data: false,
             ok: |s| is(s, 204),
             make: c5,
+        },
+        Scenario {
+            id: "C5-noop",
+            title: "batch purge of a limit already gone (204)",
+            ceiling: Ceiling::HttpGet,
+            rows_per_request: 0,
+            needs_data: false,
+            ok: |s| is(s, 204),
+            make: c5_noop,
         },
         Scenario {
             id: "S1",

@@ -17,14 +17,8 @@ fn status(ok: Option<bool>) -> &'static str {
 
 impl Report {
     fn ratio(&self, b: &BackendResult, id: &str, ceiling: Ceiling, r: &Stats) -> Option<f64> {
-        match ceiling {
-            Ceiling::Insert | Ceiling::Delete => {
-                let per = self.write_work(b, id)?;
-                let loop_rate = self.write_ceiling(&b.name, ceiling, r.concurrency)?;
-                Some(r.rps() * per / loop_rate.max(1e-9))
-            }
-            c => Some(r.rps() / self.http.for_scenario(c, r.concurrency)?.rps()),
-        }
+        let (rate, _, per) = self.ceiling_of(b, id, ceiling, r.concurrency)?;
+        Some(r.rps() * per / rate.max(1e-9))
     }
 
     pub(crate) fn targets(&self, out: &mut String) {
@@ -166,7 +160,7 @@ impl Report {
                 }
             }
         }
-        out.push_str("\nR5's ratio compares rows written per second (2 per association) with its backend's insert loop's; C5's compares requests per second with its backend's delete loop's transactions per second (\"Writes against raw write loops\").\n");
+        out.push_str("\nR5's ratio compares rows written per second (2 per association) with its backend's insert loop's; C5's compares requests per second (each purging a limit that exists) with its backend's delete loop's transactions per second (\"Writes against raw write loops\"). R6's ceiling on SQLite is the bare R6 handler on the same database (\"R6 against its own ceiling\"), on PostgreSQL 100 selects of the PostgreSQL select loop per request. C5-noop is the former C5: the same limit purged every time, gone after the first request, answered from a read.\n");
         let firsts: Vec<String> = self
             .backends
             .iter()
@@ -215,7 +209,7 @@ impl Report {
             "\nSQLite ceiling (rusqlite, assocd's migrations, WAL, synchronous=FULL, one connection):\n\n\
              - preload: {} rows in {:.1} s = {} rows/s (transactions of the preload's batch size);\n\
              - insert: {} rows/s = {} associations/s in transactions of {} rows (R5's 100 associations);\n\
-             - delete of C5's limit, one transaction each (`BEGIN IMMEDIATE`): {} transactions/s;\n\
+             - delete of a limit of C5's shape, one per transaction (`BEGIN IMMEDIATE`), {} inserted first: {} transactions/s;\n\
              - lookup of 10 rows (R1's query shape): {} lookups/s, p50 {}, p99 {};\n\
              - file: {} = {:.0} bytes per association.",
             int(s.preload_rows as f64),
@@ -224,6 +218,7 @@ impl Report {
             int(s.insert_rows_per_s()),
             int(s.insert_rows_per_s() / 2.0),
             s.rows_per_tx,
+            int(s.delete_stock as f64),
             int(s.deletes_per_s()),
             int(s.lookups_per_s()),
             us(s.lookup_us(0.5)),

@@ -39,7 +39,7 @@ impl Report {
                 continue;
             };
             let name = sc.ceiling.name(&b.name);
-            let (text, ok) = match (b.run(id, hi), self.write_or_http(b, id, sc.ceiling, hi)) {
+            let (text, ok) = match (b.run(id, hi), self.ceiling_of(b, id, sc.ceiling, hi)) {
                 (Some(r), Some((rate, unit, per))) => {
                     let q = r.rps() * per / rate.max(1e-9);
                     let work = if per == 1.0 {
@@ -47,9 +47,18 @@ impl Report {
                     } else {
                         format!(" = {} {unit}", int(r.rps() * per))
                     };
+                    // R6's former ceiling stays in view.
+                    let echo = match (id, self.http.echo.get(&hi)) {
+                        ("R6", Some(e)) => format!(
+                            " (axum POST echo: {:.0}% of {} req/s)",
+                            100.0 * r.rps() / e.rps().max(1e-9),
+                            int(e.rps())
+                        ),
+                        _ => String::new(),
+                    };
                     (
                         format!(
-                            "{} req/s{work} = {:.0}% of {} {unit}",
+                            "{} req/s{work} = {:.0}% of {} {unit}{echo}",
                             int(r.rps()),
                             q * 100.0,
                             int(rate)
@@ -72,8 +81,9 @@ impl Report {
         }
     }
 
-    /// The ceiling's rate, its unit, and the work of one request in that unit.
-    fn write_or_http(
+    /// The ceiling's rate for scenario `id` of backend `b` at concurrency `c`, its unit, and
+    /// the work of one request in that unit.
+    pub(crate) fn ceiling_of(
         &self,
         b: &BackendResult,
         id: &str,
@@ -91,6 +101,12 @@ impl Report {
                 "transactions/s",
                 1.0,
             )),
+            Ceiling::BatchRead if b.name == "PostgreSQL" => Some((
+                *self.pg_ceiling.as_ref()?.selects.get(&c)?,
+                "selects/s",
+                crate::scenarios::BATCH as f64,
+            )),
+            Ceiling::BatchRead => Some((b.r6_bare.as_ref()?.runs.get(&c)?.rps(), "req/s", 1.0)),
             other => Some((self.http.for_scenario(other, c)?.rps(), "req/s", 1.0)),
         }
     }
@@ -101,13 +117,16 @@ impl Report {
             out,
             "Each write scenario against a raw loop of the same rows and transaction size on the same backend, \
              with the same durability: R5 against {} rows per transaction inserted (both directions of 100 \
-             associations), C5 against one transaction per request deleting the limit C5 purges (the first \
-             deletes it; after that it is gone, as for the bench's C5, which then answers from a read). \
+             associations); C5, whose every request purges a limit that exists (a stock of limits on labels of \
+             object pairs no other scenario uses, {} labels per pair, refilled before each run), against a loop \
+             deleting limits of the same shape from a stock of the same size, one per transaction. \
              SQLite: rusqlite on assocd's migrations, WAL, synchronous=FULL, one writer connection (SQLite \
              has one writer, assocd too), so its rate holds for every concurrency. PostgreSQL: sqlx with \
-             assocd's pool size, the same number of clients as the scenario's concurrency, on the bench's \
-             database after assocd's pass.\n",
-            crate::scenarios::BATCH * 2
+             assocd's pool size, the same number of clients as the scenario's concurrency, default isolation \
+             and commit, on the bench's database after assocd's pass. A delete loop that empties its stock \
+             early is timed until then.\n",
+            crate::scenarios::BATCH * 2,
+            crate::purges::LABELS_PER_PAIR
         );
         out.push_str("| Backend | Scenario | c | assocd | raw loop | ratio |\n|---|---|---:|---:|---:|---:|\n");
         for b in &self.backends {
@@ -139,5 +158,6 @@ impl Report {
                 }
             }
         }
+        crate::purges::table(&self.backends, out);
     }
 }
