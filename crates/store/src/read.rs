@@ -29,6 +29,7 @@ pub(crate) trait Row {
     /// A text column's bytes without a copy or a UTF-8 check, to compare with known texts.
     fn text_bytes(&self, col: usize) -> Result<&[u8], Error>;
     fn opt_str(&self, col: usize) -> Result<Option<String>, Error>;
+    fn opt_i64(&self, col: usize) -> Result<Option<i64>, Error>;
 }
 
 impl Row for sqlx::any::AnyRow {
@@ -43,6 +44,9 @@ impl Row for sqlx::any::AnyRow {
         Ok(text.as_bytes())
     }
     fn opt_str(&self, col: usize) -> Result<Option<String>, Error> {
+        sqlx::Row::try_get(self, col).map_err(db_error)
+    }
+    fn opt_i64(&self, col: usize) -> Result<Option<i64>, Error> {
         sqlx::Row::try_get(self, col).map_err(db_error)
     }
 }
@@ -65,6 +69,9 @@ impl Row for rusqlite::Row<'_> {
         })
     }
     fn opt_str(&self, col: usize) -> Result<Option<String>, Error> {
+        self.get(col).map_err(sqlite_error)
+    }
+    fn opt_i64(&self, col: usize) -> Result<Option<i64>, Error> {
         self.get(col).map_err(sqlite_error)
     }
 }
@@ -203,6 +210,21 @@ fn query_on<T>(
     q: &Query<'_>,
     decode: &impl Fn(&dyn Row) -> Result<T, Error>,
 ) -> Result<Vec<T>, Error> {
+    let mut out = Vec::new();
+    for_each_row(conn, q, |row| {
+        out.push(decode(row)?);
+        Ok(true)
+    })?;
+    Ok(out)
+}
+
+/// Runs `q` on `conn` and hands each row to `each` in turn, until the rows end or `each`
+/// answers `false` (the rest is not read).
+pub(crate) fn for_each_row(
+    conn: &rusqlite::Connection,
+    q: &Query<'_>,
+    mut each: impl FnMut(&dyn Row) -> Result<bool, Error>,
+) -> Result<(), Error> {
     let mut stmt = conn.prepare_cached(q.sql).map_err(sqlite_error)?;
     // `$n` is a named parameter to SQLite; a name used twice is one parameter.
     for idx in 1..=stmt.parameter_count() {
@@ -219,11 +241,12 @@ fn query_on<T>(
         bound.map_err(sqlite_error)?;
     }
     let mut rows = stmt.raw_query();
-    let mut out = Vec::new();
     while let Some(row) = rows.next().map_err(sqlite_error)? {
-        out.push(decode(row)?);
+        if !each(row)? {
+            break;
+        }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Maps a SQLite failure as `db_error` maps sqlx's: a busy or unopenable database is

@@ -6,8 +6,10 @@
 //!   dies leaves leases that simply run out; another replica then takes the batches over.
 //! - SQLite: one process owns the database, so claims are an in-memory set of batch ids
 //!   (`SqlStore::held`) and claiming only reads: no write, no fsync. A crash forgets them with
-//!   the process; the batches are still pending in the database.
+//!   the process; the batches are still pending in the database. The reads run in place
+//!   (`claims_in_place`).
 
+use super::claims_in_place;
 use super::dispatch::id_list;
 use super::feed::{event_from_row, EVENT_COLUMNS};
 use super::ranges::{self, Range, OPEN};
@@ -19,14 +21,11 @@ use assocd_core::{Error, PortalId};
 use sqlx::Row;
 use std::collections::HashMap;
 
-/// Due batches looked at per claim on SQLite.
-const SCAN: i64 = 5000;
-
 /// What a batch is sent with: (target URL, client secret, maxConcurrentRequests).
 type AppTarget = (String, String, i64);
 
 /// A batch claimed, before its events are read: (batch id, app, portal, attempt).
-type Picked = (i64, AppId, PortalId, i64);
+pub(super) type Picked = (i64, AppId, PortalId, i64);
 
 async fn app_targets(
     store: &SqlStore,
@@ -57,49 +56,22 @@ async fn app_targets(
     Ok(out)
 }
 
-async fn claim_sqlite(store: &SqlStore, now: i64, max: usize) -> Result<Vec<Picked>, sqlx::Error> {
-    let due = sqlx::query(&format!(
-        "SELECT batch_id, app_id, portal_id, attempt FROM outbox_batches
-         WHERE state IN {OPEN} AND next_at <= $1 ORDER BY next_at, batch_id LIMIT {SCAN}"
-    ))
-    .bind(now)
-    .fetch_all(&store.read)
-    .await?;
-    let mut apps: Vec<AppId> = due
-        .iter()
-        .map(|r| get_i64(r, "app_id"))
-        .collect::<Result<_, _>>()?;
-    apps.sort_unstable();
-    apps.dedup();
-    let targets = app_targets(store, &apps).await?;
+async fn claim_sqlite(store: &SqlStore, now: i64, max: usize) -> Result<Vec<Picked>> {
+    let Some(readers) = &store.sqlite_readers else {
+        return Ok(Vec::new());
+    };
+    let caps: HashMap<AppId, i64> = store
+        .read_rows(
+            "SELECT s.app_id, s.max_concurrent_requests
+             FROM webhook_settings s JOIN apps a ON a.app_id = s.app_id",
+            &[],
+            |r: &dyn crate::read::Row| Ok((r.i64(0)?, r.i64(1)?)),
+        )
+        .await?
+        .into_iter()
+        .collect();
     let mut held = store.held.lock().unwrap_or_else(|p| p.into_inner());
-    let mut in_flight: HashMap<AppId, i64> = HashMap::new();
-    for app in held.values() {
-        *in_flight.entry(*app).or_default() += 1;
-    }
-    let mut picked = Vec::new();
-    for row in &due {
-        if picked.len() >= max {
-            break;
-        }
-        let (batch, app) = (get_i64(row, "batch_id")?, get_i64(row, "app_id")?);
-        let Some((_, _, cap)) = targets.get(&app) else {
-            continue;
-        };
-        let busy = in_flight.entry(app).or_default();
-        if held.contains_key(&batch) || *busy >= *cap {
-            continue;
-        }
-        *busy += 1;
-        held.insert(batch, app);
-        picked.push((
-            batch,
-            app,
-            get_i64(row, "portal_id")?,
-            get_i64(row, "attempt")?,
-        ));
-    }
-    Ok(picked)
+    claims_in_place::pick_due(readers, now, max, &caps, &mut held)
 }
 
 async fn claim_postgres(
@@ -173,11 +145,11 @@ async fn claim_postgres(
 }
 
 /// The events of claimed batches, with their targets.
-async fn load(store: &SqlStore, picked: Vec<Picked>) -> Result<Vec<ClaimedBatch>, sqlx::Error> {
+async fn load(store: &SqlStore, picked: Vec<Picked>) -> Result<Vec<ClaimedBatch>> {
     let mut apps: Vec<AppId> = picked.iter().map(|p| p.1).collect();
     apps.sort_unstable();
     apps.dedup();
-    let targets = app_targets(store, &apps).await?;
+    let targets = app_targets(store, &apps).await.map_err(db_error)?;
     let mut batches: Vec<ClaimedBatch> = Vec::with_capacity(picked.len());
     let mut position: HashMap<i64, usize> = HashMap::new();
     for (batch_id, app_id, portal_id, attempt) in picked {
@@ -195,6 +167,16 @@ async fn load(store: &SqlStore, picked: Vec<Picked>) -> Result<Vec<ClaimedBatch>
         });
     }
     let ids: Vec<i64> = batches.iter().map(|b| b.batch_id).collect();
+    // SQLite: the ranged batches' events in place, off the runtime (a step claims up to the
+    // apps' caps, 100 events each).
+    let owned = ids.clone();
+    let in_place = store
+        .sqlite_read_off_runtime(move |readers| {
+            readers.with_conn(false, |conn| claims_in_place::ranged_items(conn, &owned))
+        })
+        .await
+        .transpose()?;
+    let mut items = Vec::new();
     for chunk in ids.chunks(500) {
         let list = id_list(1, chunk.len());
         // Batches of earlier releases list their events one by one.
@@ -205,33 +187,27 @@ async fn load(store: &SqlStore, picked: Vec<Picked>) -> Result<Vec<ClaimedBatch>
              JOIN outbox_changes c ON c.change_id = m.change_id
              WHERE m.batch_id IN {list}"
         );
-        for (sql, ranged) in [(legacy, false), (ranges::events_sql(&list), true)] {
+        let mut queries = vec![(legacy, false)];
+        if in_place.is_none() {
+            queries.push((ranges::events_sql(&list), true));
+        }
+        for (sql, ranged) in queries {
             let mut q = sqlx::query(&sql);
             for id in chunk {
                 q = q.bind(*id);
             }
-            for row in q.fetch_all(&store.read).await? {
-                let Some(i) = position.get(&get_i64(&row, "batch_id")?) else {
-                    continue;
-                };
-                let event = event_from_row(&row)?;
-                let (subscription_id, subscription_type) = if ranged {
-                    let range = Range::from_row(&row)?;
-                    let round: Option<i64> = row.try_get("dispatch_round")?;
-                    if !range.holds(&event, round) {
-                        continue;
-                    }
-                    (range.subscription_id, range.subscription_type)
-                } else {
-                    (
-                        get_i64(&row, "subscription_id")?,
-                        get_str(&row, "subscription_type")?,
-                    )
-                };
-                batches[*i]
-                    .items
-                    .push((event, subscription_id, subscription_type));
+            let rows = q.fetch_all(&store.read).await.map_err(db_error)?;
+            for row in &rows {
+                ranged_or_legacy(row, ranged, &mut items).map_err(db_error)?;
             }
+        }
+    }
+    items.extend(in_place.unwrap_or_default());
+    for (batch_id, event, subscription_id, subscription_type) in items {
+        if let Some(i) = position.get(&batch_id) {
+            batches[*i]
+                .items
+                .push((event, subscription_id, subscription_type));
         }
     }
     for b in &mut batches {
@@ -239,6 +215,36 @@ async fn load(store: &SqlStore, picked: Vec<Picked>) -> Result<Vec<ClaimedBatch>
         b.items.dedup_by_key(|(e, sub, _)| (e.event_id, *sub));
     }
     Ok(batches)
+}
+
+/// Adds the event of a row of the legacy or the ranged read to `items` when it is one of its
+/// batch's.
+fn ranged_or_legacy(
+    row: &sqlx::any::AnyRow,
+    ranged: bool,
+    items: &mut Vec<claims_in_place::Item>,
+) -> Result<(), sqlx::Error> {
+    let event = event_from_row(row)?;
+    let (subscription_id, subscription_type) = if ranged {
+        let range = Range::from_row(row)?;
+        let round: Option<i64> = row.try_get("dispatch_round")?;
+        if !range.holds(&event, round) {
+            return Ok(());
+        }
+        (range.subscription_id, range.subscription_type)
+    } else {
+        (
+            get_i64(row, "subscription_id")?,
+            get_str(row, "subscription_type")?,
+        )
+    };
+    items.push((
+        get_i64(row, "batch_id")?,
+        event,
+        subscription_id,
+        subscription_type,
+    ));
+    Ok(())
 }
 
 pub(crate) async fn claim(
@@ -251,7 +257,9 @@ pub(crate) async fn claim(
     let work = async {
         let picked = match store.backend {
             Backend::Sqlite => claim_sqlite(store, now, max).await?,
-            Backend::Postgres => claim_postgres(store, owner, now, lease_ms, max).await?,
+            Backend::Postgres => claim_postgres(store, owner, now, lease_ms, max)
+                .await
+                .map_err(db_error)?,
         };
         let ids: Vec<i64> = picked.iter().map(|p| p.0).collect();
         let batches = match load(store, picked).await {
@@ -266,11 +274,12 @@ pub(crate) async fn claim(
         ))
         .bind(now)
         .fetch_one(&store.read)
-        .await?;
-        Ok::<_, sqlx::Error>(Claims { batches, next_due })
+        .await
+        .map_err(db_error)?;
+        Ok(Claims { batches, next_due })
     };
     match tokio::time::timeout(store.tx_deadline, work).await {
-        Ok(r) => r.map_err(db_error),
+        Ok(r) => r,
         Err(_) => Err(Error::unavailable(crate::UNAVAILABLE)),
     }
 }

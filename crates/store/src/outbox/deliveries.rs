@@ -164,7 +164,7 @@ pub(crate) async fn redeliver_in(
     let mut ranges: BTreeMap<AppId, Vec<Range>> = BTreeMap::new();
     if before.is_empty() {
         let targets = targets(conn, &[event.portal_id]).await?;
-        for (app_id, (_, _, sub, kind, _)) in
+        for (app_id, sub, kind) in
             members_of(&event, targets.get(&event.portal_id).map_or(&[], |v| v))
         {
             before.push((app_id, sub, kind));

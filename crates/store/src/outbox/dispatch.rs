@@ -6,7 +6,7 @@
 //! of the feed who has seen round `r` never later finds a change in a round up to `r`.
 
 use super::deliveries::record_results;
-use super::fan_out::{plan, plan_holds, queue_plan, Plan};
+use super::fan_out::{plan, plan_holds, plan_in_place, portals_of, queue_plan, targets, Plan};
 use crate::{db_error, get_i64, Backend, SqlStore};
 use assocd_core::events::{AttemptResult, Tick};
 use assocd_core::store::Result;
@@ -86,11 +86,24 @@ async fn undispatched(
 /// The changes a step dispatches, its counts, and their deliveries.
 type Prepared = (Vec<(i64, PortalId)>, Tick, Plan);
 
-/// Picks and plans on a connection of the read pool.
+/// SQLite: picks and plans on a connection of the read pool, the changes' events read in place
+/// off the runtime (through sqlx, copying every value and sending every row between threads,
+/// this read was the largest part of the worker's work per event).
 async fn prepare(store: &SqlStore, max_events: usize) -> Result<Prepared, sqlx::Error> {
     let mut conn = store.read.acquire().await?;
     let (changes, tick) = pick(&mut conn, max_events).await?;
-    let plan = plan(&mut conn, &changes).await?;
+    let targets = targets(&mut conn, &portals_of(&changes)).await?;
+    drop(conn);
+    let owned = changes.clone();
+    let planned = store
+        .sqlite_read_off_runtime(move |readers| {
+            readers.with_conn(false, |conn| plan_in_place(conn, targets, &owned))
+        })
+        .await;
+    let plan = match planned {
+        Some(p) => p.map_err(|e| sqlx::Error::Protocol(e.message))?,
+        None => plan(&mut *store.read.acquire().await?, &changes).await?,
+    };
     Ok((changes, tick, plan))
 }
 

@@ -42,6 +42,26 @@ pub(crate) fn event_from_row(row: &AnyRow) -> Result<ChangeEvent, sqlx::Error> {
     })
 }
 
+/// `event_from_row` by position: `EVENT_COLUMNS` from column `first` on.
+pub(crate) fn event_at(row: &dyn crate::read::Row, first: usize) -> Result<ChangeEvent, Error> {
+    let category = row.str(first + 10)?;
+    let category = Category::parse(&category)
+        .ok_or_else(|| Error::internal(format!("outbox event of unknown category {category}")))?;
+    Ok(ChangeEvent {
+        event_id: event_id(row.i64(first)?, row.i64(first + 1)?),
+        portal_id: row.i64(first + 2)?,
+        occurred_at: row.i64(first + 3)?,
+        change_source: row.str(first + 4)?,
+        source_id: row.opt_str(first + 5)?,
+        from_type: ObjectType::from_stored(&row.str(first + 6)?),
+        from_id: row.i64(first + 8)?,
+        to_type: ObjectType::from_stored(&row.str(first + 7)?),
+        to_id: row.i64(first + 9)?,
+        key: TypeKey::new(category, row.i64(first + 11)? as i32),
+        removed: row.i64(first + 12)? != 0,
+    })
+}
+
 pub(crate) async fn list(store: &SqlStore, filter: &EventFilter) -> Result<EventPage> {
     let after = filter.after.unwrap_or(FeedCursor {
         round: 0,

@@ -6,6 +6,7 @@
 //! removes old ones.
 
 mod claims;
+mod claims_in_place;
 mod deliveries;
 mod dispatch;
 mod fan_out;

@@ -5,9 +5,11 @@
 //! subscription (`outbox_members`, still read for batches of earlier releases).
 
 use crate::associations::Marks;
+
 use crate::{get_i64, get_opt_str, get_str, Backend};
 use assocd_core::apps::SubscriptionId;
 use assocd_core::events::{split_event_id, ChangeEvent};
+use assocd_core::Error;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -73,16 +75,32 @@ impl Range {
         })
     }
 
+    /// The range's columns by position (the first ten of `RANGE_COLUMNS`' order).
+    pub fn at(row: &dyn crate::read::Row) -> Result<Range, Error> {
+        Ok(Range {
+            subscription_id: row.i64(1)?,
+            subscription_type: row.str(2)?,
+            object_type_id: row.opt_str(3)?,
+            filtered: row.i64(4)? != 0,
+            round: row.opt_i64(5)?,
+            first: (row.i64(6)?, row.i64(7)?),
+            last: (row.i64(8)?, row.i64(9)?),
+        })
+    }
+
     /// Whether `event`, of the batch's portal and dispatched in `round`, is one of the range.
     pub fn holds(&self, event: &ChangeEvent, round: Option<i64>) -> bool {
-        let at = split_event_id(event.event_id);
-        if at < self.first || at > self.last {
-            return false;
-        }
-        !self.filtered
-            || (round.is_some()
-                && round == self.round
-                && event.fires_for(&self.subscription_type, self.object_type_id.as_deref()))
+        self.covers(split_event_id(event.event_id), round)
+            && (!self.filtered
+                || event.fires_for(&self.subscription_type, self.object_type_id.as_deref()))
+    }
+
+    /// Whether the event at `(change id, index)`, dispatched in `round`, is in the span (and,
+    /// for a filtered range, of its round): `holds` short of asking whether it fires.
+    pub fn covers(&self, at: (i64, i64), round: Option<i64>) -> bool {
+        at >= self.first
+            && at <= self.last
+            && (!self.filtered || (round.is_some() && round == self.round))
     }
 }
 
@@ -162,9 +180,21 @@ pub(crate) fn events_sql(ids: &str) -> String {
          WHERE r.batch_id IN {ids}
            AND (e.change_id > r.first_change OR e.idx >= r.first_idx)
            AND (e.change_id < r.last_change OR e.idx <= r.last_idx)
-           AND (r.filtered = 0 OR c.dispatch_round = r.dispatch_round)",
-        super::feed::EVENT_COLUMNS
+           AND (r.filtered = 0 OR c.dispatch_round = r.dispatch_round)
+           AND (r.filtered = 0 OR e.from_type = CASE r.subscription_type {} ELSE e.from_type END)",
+        super::feed::EVENT_COLUMNS,
+        legacy_objects()
     )
+}
+
+/// `WHEN '<legacy event type>' THEN '<its object type>' ...`: a legacy subscription receives
+/// only events of its object's rows, so the read skips the other side of every change (a
+/// range spans both) before `holds` decides the rest.
+fn legacy_objects() -> String {
+    assocd_core::apps::LEGACY_ASSOCIATION_TYPES
+        .iter()
+        .map(|(name, object)| format!("WHEN '{name}' THEN '{object}' "))
+        .collect()
 }
 
 #[cfg(test)]
