@@ -71,6 +71,8 @@ async fn deliveries_of_an_earlier_release_are_sent_recorded_and_shown_after_the_
         for sql in EARLIER_RELEASE {
             sqlx::query(sql).execute(&mut conn).await.unwrap();
         }
+        // The metrics gauge: one event in a delivery not yet made (its change is dispatched).
+        assert_eq!(store.outbox_depth().await.unwrap(), 1, "{url}");
         let now = 1_000;
         let claims = store.claim_batches("w", now, 30_000, 10).await.unwrap();
         assert_eq!(claims.batches.len(), 1, "{url}");
@@ -98,6 +100,7 @@ async fn deliveries_of_an_earlier_release_are_sent_recorded_and_shown_after_the_
         store.outbox_tick("w", &[delivered], 100).await.unwrap();
         let again = store.claim_batches("w", now, 30_000, 10).await.unwrap();
         assert!(again.batches.is_empty(), "{url}: {again:?}");
+        assert_eq!(store.outbox_depth().await.unwrap(), 0, "{url}");
         let filter = EventFilter {
             portal: Some(7),
             after: None,

@@ -224,11 +224,13 @@ async fn attach_deliveries(store: &SqlStore, entries: &mut [FeedEntry]) -> Resul
     Ok(())
 }
 
-/// Events waiting: undispatched, or in deliveries not yet made.
+/// Events waiting: undispatched, or in deliveries not yet made. (PostgreSQL sums integers as
+/// `numeric`, which the Any driver cannot decode: hence the cast.)
 pub(crate) async fn depth(store: &SqlStore) -> Result<i64> {
-    let sql = "SELECT
+    let sql = "SELECT CAST(
         (SELECT COALESCE(SUM(events), 0) FROM outbox_changes WHERE dispatch_round IS NULL)
-      + (SELECT COALESCE(SUM(size), 0) FROM outbox_batches WHERE state IN ('PENDING', 'QUEUED'))";
+      + (SELECT COALESCE(SUM(size), 0) FROM outbox_batches WHERE state IN ('PENDING', 'QUEUED'))
+      AS BIGINT)";
     let n: i64 = sqlx::query_scalar(sql)
         .fetch_one(&store.read)
         .await
