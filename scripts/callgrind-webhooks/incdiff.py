@@ -1,21 +1,14 @@
 #!/usr/bin/env python3
 """incdiff.py LABEL N1 N2 [FILTER...] : inclusive instructions per request by function, on minus
 off (each the N2 - N1 difference), summed over threads; functions matching a FILTER substring."""
-import subprocess, re, glob, os, sys
+import glob, os, sys
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cgfiles import add, annotate
 D = os.environ.get("CG_DIR", "/tmp/cgw")
 label, n1, n2 = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 filters = sys.argv[4:] or ["assocd", "reqwest", "hyper", "sqlx", "rusqlite", "blocking", "sha2", "serde_json"]
 def ann(p):
-    out = subprocess.run(["callgrind_annotate", "--auto=no", "--inclusive=yes", "--threshold=100", p],
-                         capture_output=True, text=True).stdout
-    d = {}
-    for line in out.split("\n"):
-        m = re.match(r"\s*([\d,]+) \([^)]*\)\s+(.*)$", line)
-        if not m: continue
-        v, k = int(m.group(1).replace(",", "")), m.group(2)
-        k = re.sub(r" \[[^\]]*\]$", "", k); k = re.sub(r"^[^:]*[/?][^:]*:", "", k, count=1)
-        d[k] = d.get(k, 0) + v
-    return d
+    return annotate(p, True, add)[1]
 def tot(mode, n):
     s = {}
     for p in glob.glob(f"{D}/cg-{label}-{mode}-{n}.out-*"):

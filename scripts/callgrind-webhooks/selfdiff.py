@@ -1,31 +1,14 @@
 #!/usr/bin/env python3
 """selfdiff.py LABEL MODE N1 N2 [CLASS] : exclusive instructions per request by function (top 40),
 summed over the threads of CLASS (default: all), (N2 - N1) difference."""
-import subprocess, re, glob, os, sys
+import glob, os, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cgfiles import add, annotate, klass
 D = os.environ.get("CG_DIR", "/tmp/cgw")
 label, mode, n1, n2 = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 want = sys.argv[5] if len(sys.argv) > 5 else None
 def ann(p, inclusive):
-    out = subprocess.run(["callgrind_annotate", "--auto=no", f"--inclusive={'yes' if inclusive else 'no'}",
-                          "--threshold=100", p], capture_output=True, text=True).stdout
-    d, tot = {}, 0
-    for line in out.split("\n"):
-        m = re.match(r"\s*([\d,]+) \([^)]*\)\s+(.*)$", line)
-        if not m: continue
-        v, k = int(m.group(1).replace(",", "")), m.group(2)
-        if "PROGRAM TOTALS" in k: tot = v; continue
-        k = re.sub(r" \[[^\]]*\]$", "", k); k = re.sub(r"^[^:]*[/?][^:]*:", "", k, count=1)
-        d[k] = d.get(k, 0) + v if not inclusive else max(d.get(k, 0), v)
-    return tot, d
-def klass(total, funcs):
-    root = lambda s: any(s in k and v > total // 2 for k, v in funcs.items())
-    if root("sqlx_sqlite::"):
-        ins = max((v for k, v in funcs.items() if k.endswith("sqlite3BtreeInsert")), default=0)
-        return "sqlite writer" if ins > total // 20 else "sqlite readers"
-    if root("tokio::runtime::"):
-        return "tokio workers"
-    return "other threads"
+    return annotate(p, inclusive, max if inclusive else add)
 def collect(n):
     s = {}
     for p in sorted(glob.glob(f"{D}/cg-{label}-{mode}-{n}.out-*")):

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """split.py LABEL N1 N2 : instructions per R5 request, off and on, by thread class and by
 function (inclusive), from run.sh's per-thread callgrind files: (count at N2 - at N1) / (N2 - N1)."""
-import glob, os, re, subprocess, sys
+import glob, os, sys
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cgfiles import annotate, klass
 D = os.environ.get("CG_DIR", "/tmp/cgw")
 label, n1, n2 = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 FUNCS = {  # name: substring of the demangled function (inclusive cost, summed over threads)
@@ -23,32 +25,6 @@ FUNCS = {  # name: substring of the demangled function (inclusive cost, summed o
     "  outbox::record": "assocd_store::outbox::record::{{closure}}",
     "hyper client dispatch": "hyper::client::conn::http1::Connection",
 }
-def annotate(path):
-    out = subprocess.run(["callgrind_annotate", "--auto=no", "--inclusive=yes", "--threshold=100", path],
-                         capture_output=True, text=True).stdout
-    total, funcs = 0, {}
-    for line in out.split("\n"):
-        m = re.match(r"\s*([\d,]+) \([^)]*\)\s+(.*)$", line)
-        if not m:
-            continue
-        v, k = int(m.group(1).replace(",", "")), m.group(2)
-        if "PROGRAM TOTALS" in k:
-            total = v
-            continue
-        k = re.sub(r" \[[^\]]*\]$", "", k)
-        k = re.sub(r"^[^:]*[/?][^:]*:", "", k, count=1)  # the source file
-        funcs[k] = max(funcs.get(k, 0), v)
-    return total, funcs
-def klass(total, funcs):
-    """A thread's class by what runs at its root: a tokio worker, or an sqlx SQLite
-    connection's thread (the writer is the one whose inserts are a sizeable part)."""
-    root = lambda s: any(s in k and v > total // 2 for k, v in funcs.items())
-    if root("sqlx_sqlite::"):
-        ins = max((v for k, v in funcs.items() if k.endswith("sqlite3BtreeInsert")), default=0)
-        return "sqlite writer" if ins > total // 20 else "sqlite readers"
-    if root("tokio::runtime::"):
-        return "tokio workers"
-    return "other threads"
 def collect(mode, n):
     classes, fsum = {}, {}
     for p in sorted(glob.glob(f"{D}/cg-{label}-{mode}-{n}.out-*")):
