@@ -68,7 +68,7 @@ pub const CATALOG: &[Metric] = &[
     m(POOL_WAITING, Kind::Gauge, &[],
         "Callers waiting for a pooled database connection."),
     m(assocd_store::GROUP_BATCH_SIZE, Kind::Histogram, &[],
-        "SQLite: association write batches committed together in one transaction (one sample per commit)."),
+        "Association write batches committed together in one transaction (one sample per commit; on PostgreSQL batches of one portal and object pair)."),
     m("assocd_rate_limit_refusals_total", Kind::Counter, &["policy"],
         "Requests refused with 429 by assocd's HubSpot rate limits, by policy."),
     m("assocd_faults_injected_total", Kind::Counter, &["kind"],

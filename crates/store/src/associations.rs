@@ -3,10 +3,12 @@
 //! `assocd_core::records`, checks the portal's limits against counts read in the same
 //! transaction, then writes the difference (see `write`). The SQLite writer is single and
 //! `BEGIN IMMEDIATE`; PostgreSQL runs SERIALIZABLE with retries, so concurrent writers never
-//! both pass a limit check. Reads go through `crate::read`.
+//! both pass a limit check. Batches that arrive together are committed together, each under
+//! its own savepoint: all of them on SQLite, those of one portal and object pair on PostgreSQL
+//! (see `group`). Reads go through `crate::read`.
 
 use crate::outbox::ChangeMeta;
-use crate::{write_tx, SqlStore, TxError};
+use crate::{SqlStore, TxError};
 use assocd_core::events::ChangeSource;
 use assocd_core::records::{
     refuse_batch, HighUsageReport, LinkEdit, LinkOutcome, Page, PairTypes, TypeKey,
@@ -134,27 +136,10 @@ impl AssociationStore for SqlStore {
             source: source.clone(),
             occurred_at: self.clock.now_ms(),
         };
-        let written = if let Some(group) = &self.group {
-            group.write(portal, pair, edits, all_or_nothing, meta).await
-        } else {
-            // Queue behind this process's writers of the pair, for at most one transaction's
-            // deadline; past that, go ahead (SERIALIZABLE still keeps the write correct).
-            let _turn = tokio::time::timeout(self.tx_deadline, self.pair_locks.queue(portal, pair))
-                .await
-                .ok();
-            write_tx!(self, |tx| {
-                apply_batch(
-                    &mut tx,
-                    self.backend,
-                    portal,
-                    pair,
-                    edits,
-                    all_or_nothing,
-                    &meta,
-                )
-                .await?
-            })
-        };
+        let written = self
+            .group
+            .write(portal, pair, edits, all_or_nothing, meta)
+            .await;
         self.outbox_signal.notify_one();
         written
     }

@@ -19,7 +19,6 @@ mod limits;
 mod metered;
 mod oauth;
 mod outbox;
-mod pair_locks;
 mod pool_stats;
 mod portals;
 mod rate_limits;
@@ -59,6 +58,15 @@ impl Backend {
         match self {
             Backend::Sqlite => "sqlite",
             Backend::Postgres => "postgres",
+        }
+    }
+
+    /// How every write transaction starts: the one writer on SQLite, SERIALIZABLE on
+    /// PostgreSQL (see the crate's docs).
+    fn begin_write_sql(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN ISOLATION LEVEL SERIALIZABLE",
         }
     }
 }
@@ -102,10 +110,8 @@ pub struct SqlStore {
     write: AnyPool,
     /// SQLite only: connections for the request path's reads, used in place (see `read`).
     sqlite_readers: Option<std::sync::Arc<read::SqliteReaders>>,
-    /// SQLite only: the group commit of association writes (see `associations::group`).
-    group: Option<std::sync::Arc<associations::GroupWriter>>,
-    /// PostgreSQL: association writers of one pair queue in this process (see `pair_locks`).
-    pair_locks: std::sync::Arc<pair_locks::PairLocks>,
+    /// The group commit of association writes (see `associations::group`).
+    group: std::sync::Arc<associations::GroupWriter>,
     backend: Backend,
     tx_deadline: Duration,
     /// The time stored rows and reports carry (frozen by tests through the control plane).
@@ -175,16 +181,22 @@ impl SqlStore {
                 })
                 .connect(url)
                 .await?;
+            let waiting = std::sync::Arc::<pool_stats::Waiting>::default();
+            let group = associations::GroupWriter::new(
+                pool.clone(),
+                Backend::Postgres,
+                tx_deadline,
+                waiting.clone(),
+            );
             return Ok(SqlStore {
                 read: pool.clone(),
                 write: pool,
                 sqlite_readers: None,
-                group: None,
-                pair_locks: Default::default(),
+                group: std::sync::Arc::new(group),
                 backend: Backend::Postgres,
                 tx_deadline,
                 clock: Clock::default(),
-                waiting: Default::default(),
+                waiting,
                 outbox_signal: Default::default(),
                 held: Default::default(),
             });
@@ -218,17 +230,22 @@ impl SqlStore {
             .connect(&url)
             .await?;
         let readers = read::SqliteReaders::new(path, busy_ms as u64);
-        let group = associations::GroupWriter::start(write.clone(), tx_deadline);
+        let waiting = std::sync::Arc::<pool_stats::Waiting>::default();
+        let group = associations::GroupWriter::new(
+            write.clone(),
+            Backend::Sqlite,
+            tx_deadline,
+            waiting.clone(),
+        );
         Ok(SqlStore {
             read,
             write,
             sqlite_readers: Some(std::sync::Arc::new(readers)),
-            group: Some(std::sync::Arc::new(group)),
-            pair_locks: Default::default(),
+            group: std::sync::Arc::new(group),
             backend: Backend::Sqlite,
             tx_deadline,
             clock: Clock::default(),
-            waiting: Default::default(),
+            waiting,
             outbox_signal: Default::default(),
             held: Default::default(),
         })
@@ -326,11 +343,8 @@ impl SqlStore {
     }
 
     async fn begin_write(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
-        let begin = match self.backend {
-            Backend::Sqlite => "BEGIN IMMEDIATE",
-            Backend::Postgres => "BEGIN ISOLATION LEVEL SERIALIZABLE",
-        };
-        self.waiting.wait_for(self.write.begin_with(begin)).await
+        let begin = self.write.begin_with(self.backend.begin_write_sql());
+        self.waiting.wait_for(begin).await
     }
 }
 

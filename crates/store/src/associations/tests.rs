@@ -1,5 +1,7 @@
 //! Store-level tests of associations: query plans (listing cost grows with the page, not with
-//! the table), the limit count's index, the high-usage report, and an ignored million-row bench.
+//! the table), the limit count's index, the high-usage report, the group commit's lanes, and an
+//! ignored million-row bench. Group commit itself is tested on every backend in
+//! `tests/group_commit.rs`.
 
 use super::pages::{PAGE_SQL, SQLITE_RANGE};
 use crate::{ConnectOptions, SqlStore};
@@ -210,88 +212,96 @@ async fn million_row_bench_listing_cost_does_not_grow_with_the_table() {
     );
 }
 
-/// Concurrent batches on SQLite are committed in groups: each batch gets its own answer and
-/// that answer matches what is stored, a batch refused whole writes nothing while the other
-/// batches of its group stand, and a limit holds across the batches of one group.
+/// Lanes of the group commit: on PostgreSQL one per portal and pair, whichever direction a
+/// batch is written in; on SQLite one for everything.
+#[test]
+fn a_pair_has_one_lane_in_both_directions() {
+    use super::group::lane_of;
+    use crate::Backend::{Postgres, Sqlite};
+    let (cc, dc) = (pair("contacts", "companies"), pair("deals", "contacts"));
+    assert_eq!(
+        lane_of(Postgres, 1, &cc),
+        lane_of(Postgres, 1, &pair("companies", "contacts"))
+    );
+    assert_eq!(
+        lane_of(Postgres, 1, &dc),
+        lane_of(Postgres, 1, &pair("contacts", "deals"))
+    );
+    assert_ne!(lane_of(Postgres, 1, &cc), lane_of(Postgres, 2, &cc));
+    assert_ne!(lane_of(Postgres, 1, &cc), lane_of(Postgres, 1, &dc));
+    assert_eq!(lane_of(Sqlite, 1, &cc), lane_of(Sqlite, 2, &dc));
+}
+
+/// A fresh PostgreSQL store when `ASSOCD_TEST_DATABASE_URL` names a server: (store, admin URL,
+/// database name to drop).
+async fn postgres_store() -> Option<(SqlStore, String, String)> {
+    use sqlx::Connection;
+    let admin = std::env::var("ASSOCD_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| u.starts_with("postgres"))?;
+    let mut conn = sqlx::PgConnection::connect(&admin).await.ok()?;
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let name = format!("assocd_lanes_{nanos:x}{:x}", std::process::id());
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap();
+    let s = SqlStore::connect(&format!("{base}/{name}"), &ConnectOptions::default())
+        .await
+        .unwrap();
+    s.migrate().await.unwrap();
+    Some((s, admin, name))
+}
+
+/// After a burst of writes on several portals and pairs, no lane (task and queue) stays.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_batches_commit_in_groups_each_with_its_own_answer() {
-    use assocd_core::records::TypeKey;
+async fn lanes_end_when_their_queue_is_idle() {
     let dir = tempfile::tempdir().unwrap();
-    let s = store(&dir).await;
-    let p = pair("contacts", "companies");
-    limit_default_type(&s, &p, 10).await;
-    let mut tasks = Vec::new();
-    for i in 0..40i64 {
-        let (s, p) = (s.clone(), p.clone());
-        tasks.push(tokio::spawn(async move {
-            let edits = [
-                LinkEdit {
-                    from: 1,
-                    to: 100 + i,
+    let mut stores = vec![store(&dir).await];
+    let postgres = postgres_store().await;
+    stores.extend(postgres.as_ref().map(|(s, _, _)| s.clone()));
+    let pairs = [
+        pair("contacts", "companies"),
+        pair("companies", "contacts"),
+        pair("contacts", "deals"),
+    ];
+    for s in &stores {
+        let mut tasks = Vec::new();
+        for i in 0..30i64 {
+            let (s, p) = (s.clone(), pairs[i as usize % 3].clone());
+            tasks.push(tokio::spawn(async move {
+                let edit = LinkEdit {
+                    from: i,
+                    to: 1000 + i,
                     op: EditOp::AddDefault,
-                },
-                LinkEdit {
-                    from: 1000 + i,
-                    to: 5000 + i,
-                    op: EditOp::AddDefault,
-                },
-            ];
-            (
-                i,
-                s.write_associations(1, &p, &edits, false, &ChangeSource::api("test"))
+                };
+                let source = ChangeSource::api("test");
+                s.write_associations(1 + i % 2, &p, &[edit], false, &source)
                     .await
-                    .unwrap(),
-            )
-        }));
-    }
-    let refused = {
-        let (s, p) = (s.clone(), p.clone());
-        tokio::spawn(async move {
-            let edits = [
-                LinkEdit {
-                    from: 7777,
-                    to: 8888,
-                    op: EditOp::AddDefault,
-                },
-                LinkEdit {
-                    from: 7777,
-                    to: 8889,
-                    op: EditOp::Add(vec![TypeKey::new(Category::UserDefined, 999_999)]),
-                },
-            ];
-            s.write_associations(1, &p, &edits, true, &ChangeSource::api("test"))
-                .await
-        })
-    };
-    let mut granted = Vec::new();
-    for t in tasks {
-        let (i, outcomes) = t.await.unwrap();
-        assert_eq!(outcomes.len(), 2);
-        assert!(outcomes[1].is_ok(), "{:?}", outcomes[1]);
-        if outcomes[0].is_ok() {
-            granted.push(100 + i);
+            }));
         }
-        let own = s
-            .list_associations(1, &p, 1000 + i, None, 10)
+        for t in tasks {
+            assert!(t.await.unwrap().unwrap()[0].is_ok());
+        }
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while s.group.lanes_open() > 0 && std::time::Instant::now() < until {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert_eq!(s.group.lanes_open(), 0, "{:?}", s.backend());
+    }
+    if let Some((s, admin, name)) = postgres {
+        use sqlx::Connection;
+        s.close().await;
+        let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
+        sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
+            .execute(&mut conn)
             .await
             .unwrap();
-        assert_eq!(own.results.len(), 1, "batch {i}'s other input is stored");
     }
-    assert!(refused.await.unwrap().is_err());
-    granted.sort_unstable();
-    assert_eq!(
-        granted.len(),
-        10,
-        "the limit holds across concurrent batches"
-    );
-    let stored = s.list_associations(1, &p, 1, None, 100).await.unwrap();
-    let stored: Vec<i64> = stored.results.iter().map(|r| r.to_id).collect();
-    assert_eq!(stored, granted, "every answer matches what is stored");
-    let none = s.list_associations(1, &p, 7777, None, 10).await.unwrap();
-    assert!(
-        none.results.is_empty(),
-        "a batch refused whole writes nothing"
-    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
