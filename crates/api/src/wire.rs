@@ -29,38 +29,7 @@ pub(crate) fn json_body(status: StatusCode, body: Vec<u8>) -> Response {
     r
 }
 
-/// Writes `s` as a JSON string, as serde_json writes it. Most strings of an answer need no
-/// escape (serde_json escapes only the quote, the backslash and control characters), and
-/// those are copied as they are.
-pub(crate) fn write_json_str(out: &mut Vec<u8>, s: &str) {
-    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
-        out.reserve(s.len() + 2);
-        out.push(b'"');
-        out.extend_from_slice(s.as_bytes());
-        out.push(b'"');
-    } else {
-        let _ = serde_json::to_writer(out, s);
-    }
-}
-
-/// Writes an integer in decimal, as serde_json writes it.
-pub(crate) fn write_json_int(out: &mut Vec<u8>, n: i64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    let mut v = n.unsigned_abs();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    if n < 0 {
-        out.push(b'-');
-    }
-    out.extend_from_slice(&digits[at..]);
-}
+pub(crate) use assocd_core::json::{write_int as write_json_int, write_str as write_json_str};
 
 /// 204 with no body.
 pub fn no_content() -> Response {

@@ -8,6 +8,7 @@ pub mod dump;
 pub mod error;
 pub mod events;
 pub mod fixture;
+pub mod json;
 pub mod label_rules;
 pub mod limits;
 pub mod model;

@@ -4,7 +4,7 @@
 use crate::client::Client;
 use crate::schedule::retry_delay;
 use crate::signing;
-use assocd_core::events::{AttemptResult, ClaimedBatch, EventPayload, Outcome};
+use assocd_core::events::{AttemptResult, ClaimedBatch, Outcome};
 use assocd_core::Clock;
 
 /// Milliseconds since the epoch by the system clock (signatures and schedules use real time).
@@ -15,15 +15,7 @@ pub(crate) fn real_now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-/// The request body of a batch at its attempt.
-pub fn body(batch: &ClaimedBatch) -> Vec<u8> {
-    let payloads: Vec<EventPayload> = batch
-        .items
-        .iter()
-        .map(|(event, sub, kind)| EventPayload::new(event, batch.app_id, *sub, kind, batch.attempt))
-        .collect();
-    serde_json::to_vec(&payloads).unwrap_or_else(|_| b"[]".to_vec())
-}
+use crate::body::body;
 
 /// Makes one attempt and says what comes next.
 pub(crate) async fn attempt(

@@ -10,6 +10,7 @@
 //! `assocd_webhook_deliveries_total{result=delivered|retry|failed}` (per request),
 //! `assocd_webhook_delivery_delay_seconds` (commit to delivery, per event).
 
+mod body;
 mod cleaner;
 mod client;
 pub mod deliver;
