@@ -215,7 +215,7 @@ impl SqlStore {
         let busy_ms = opts.connect_timeout.as_millis();
         // A local file does not drop connections: no ping before each use (sqlx's default),
         // which would cost a round trip to the connection's worker thread per statement.
-        let sqlite_pool = |max: u32| {
+        let sqlite_pool = |max: u32, writer: bool| {
             AnyPoolOptions::new()
                 .max_connections(max)
                 .min_connections(1)
@@ -223,10 +223,10 @@ impl SqlStore {
                 .test_before_acquire(false)
                 .idle_timeout(None)
                 .max_lifetime(None)
-                .after_connect(move |c, _| Box::pin(sqlite_pragmas(c, busy_ms)))
+                .after_connect(move |c, _| Box::pin(sqlite_pragmas(c, busy_ms, writer)))
         };
-        let write = sqlite_pool(1).connect(&url).await?;
-        let read = sqlite_pool(opts.max_connections.max(1))
+        let write = sqlite_pool(1, true).connect(&url).await?;
+        let read = sqlite_pool(opts.max_connections.max(1), false)
             .connect(&url)
             .await?;
         let readers = read::SqliteReaders::new(path, busy_ms as u64);
@@ -351,13 +351,33 @@ impl SqlStore {
 /// WAL lets readers run beside the writer; synchronous=FULL makes every acknowledged commit
 /// durable before the answer leaves; another process holding the write lock is waited for
 /// `busy_ms`.
-async fn sqlite_pragmas(conn: &mut sqlx::AnyConnection, busy_ms: u128) -> Result<(), sqlx::Error> {
+///
+/// The one write connection also keeps its savepoints' journals in memory and a larger page
+/// cache: a group commit (see `associations::group`) runs each batch under a savepoint and
+/// touches thousands of rows, and with the defaults (journals in a temporary file, 2 MB of
+/// cache) the writer spent a third of its time writing statement journals, spilling dirty
+/// pages to the WAL before the commit and reading them back (docs/benchmarks.md). Neither
+/// changes what a commit makes durable: a savepoint's journal only serves its rollback inside
+/// the transaction, and the cache holds pages the WAL already has or the commit will write.
+async fn sqlite_pragmas(
+    conn: &mut sqlx::AnyConnection,
+    busy_ms: u128,
+    writer: bool,
+) -> Result<(), sqlx::Error> {
     conn.execute("PRAGMA journal_mode = WAL").await?;
     conn.execute("PRAGMA synchronous = FULL").await?;
     conn.execute(format!("PRAGMA busy_timeout = {busy_ms}").as_str())
         .await?;
+    if writer {
+        conn.execute("PRAGMA temp_store = MEMORY").await?;
+        conn.execute(format!("PRAGMA cache_size = -{WRITER_CACHE_KIB}").as_str())
+            .await?;
+    }
     Ok(())
 }
+
+/// The write connection's page cache at most (KiB); filled only as writes touch pages.
+const WRITER_CACHE_KIB: u32 = 32 * 1024;
 
 /// Minimal error plumbing for setup code (the server wraps these in anyhow).
 pub mod anyhow_like {
