@@ -8,7 +8,7 @@ D = os.environ.get("CG_DIR", "/tmp/cgw")
 label, n1, n2 = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 FUNCS = {  # name: substring of the demangled function (inclusive cost, summed over threads)
     "delivery task (attempt)": "assocd_webhooks::deliver::attempt::{{closure}}",
-    "  body (payloads + JSON)": "assocd_webhooks::deliver::body",
+    "  body (payloads + JSON)": "assocd_webhooks::body::body",
     "  signing::v1": "assocd_webhooks::signing::v1",
     "  signing::v3": "assocd_webhooks::signing::v3",
     "  Client::post": "assocd_webhooks::client::Client::post::{{closure}}",

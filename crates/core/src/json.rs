@@ -48,10 +48,13 @@ mod tests {
         for s in [
             "",
             "plain",
-            "a\"b",
+            "0-1",
+            "Boss \"quoted\"",
             "back\\slash",
-            "tab\t",
+            "tab\there",
             "\u{1}\u{1f}",
+            "ünïcode ✓",
+            "\u{7f}",
             "é ünï 🙂",
             "</x>",
         ] {
@@ -59,7 +62,18 @@ mod tests {
             write_str(&mut out, s);
             assert_eq!(out, serde_json::to_vec(s).unwrap(), "{s:?}");
         }
-        for n in [0, 7, -1, 42, i64::MAX, i64::MIN, 1_000_000_000_000] {
+        for n in [
+            0,
+            7,
+            10,
+            42,
+            279,
+            i64::from(i32::MAX),
+            i64::MAX,
+            -1,
+            i64::MIN,
+            1_000_000_000_000,
+        ] {
             let mut out = Vec::new();
             write_int(&mut out, n);
             assert_eq!(out, serde_json::to_vec(&n).unwrap(), "{n}");
